@@ -1,0 +1,12 @@
+"""ravine: train neural networks from first principles, and see what the optimizer is going through."""
+
+__version__ = "0.1.0"
+
+from .autodiff import (Tensor, enable_grad, grad, is_grad_enabled, no_grad,  # noqa: E402
+                       set_grad_enabled)
+from .autodiff import (abs, exp, log, matmul, maximum, minimum, relu, sigmoid, sign,  # noqa: E402
+                       softmax, log_softmax, sqrt, tanh, where)
+from . import autodiff, nn, optim, diagnose  # noqa: E402
+
+__all__ = ["Tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+           "autodiff", "nn", "optim", "diagnose", "__version__"]

@@ -1,0 +1,1 @@
+"""Diagnostics: gradient checking, curvature, the landscape."""

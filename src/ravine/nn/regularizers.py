@@ -1,0 +1,67 @@
+"""Weight penalties Ω(θ), on connection weights only — never on biases (nor batch-norm's γ, β).
+
+The training objective is empirical risk plus the penalty:  (1/T) Σ_t l(f(x⁽ᵗ⁾; θ), y⁽ᵗ⁾) + λ Ω(θ).
+    L2:  Ω = Σ_k ‖W⁽ᵏ⁾‖²_F = Σ_k Σ_ij (W⁽ᵏ⁾_ij)²,   ∇_W Ω = 2W
+    L1:  Ω = Σ_k Σ_ij |W⁽ᵏ⁾_ij|,                    ∇_W Ω = sign(W)
+(Note the L2 gradient is 2λW: PyTorch's ``weight_decay=wd`` adds wd·W, so wd = 2λ.)
+
+Example::
+
+    loss = F.cross_entropy(model(x), y) + rv.nn.L2(1e-4)(model)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autodiff.tensor import Tensor, constant
+from .module import Module, Parameter
+
+
+def _weights(model_or_params) -> list[Tensor]:
+    if isinstance(model_or_params, Module):
+        return [p for p in model_or_params.parameters() if p.regularize]
+    params = list(model_or_params)
+    return [p for p in params if not isinstance(p, Parameter) or p.regularize]
+
+
+class _Penalty:
+    name = "penalty"
+
+    def __init__(self, strength: float):
+        if not isinstance(strength, (int, float)) or isinstance(strength, bool) or not np.isfinite(strength) \
+                or strength < 0:
+            raise ValueError(f"{type(self).__name__}: strength must be a finite number ≥ 0; got {strength!r}")
+        self.strength = float(strength)
+
+    def omega(self, w: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def __call__(self, model_or_params) -> Tensor:
+        """λ Ω over the weights of a Module (or of a list of parameters)."""
+        weights = _weights(model_or_params)
+        if not weights:
+            return constant(np.zeros((), dtype=np.float32))
+        if self.strength == 0.0:
+            return constant(np.zeros((), dtype=weights[0].dtype))
+        total = self.omega(weights[0])
+        for w in weights[1:]:
+            total = total + self.omega(w)
+        return total * self.strength
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.strength:g})"
+
+
+class L2(_Penalty):
+    """λ Σ_k ‖W⁽ᵏ⁾‖²_F; its gradient is 2λW."""
+
+    def omega(self, w: Tensor) -> Tensor:
+        return (w * w).sum()
+
+
+class L1(_Penalty):
+    """λ Σ_k Σ_ij |W⁽ᵏ⁾_ij|; its gradient is λ sign(W) (0 at W = 0, as PyTorch's abs)."""
+
+    def omega(self, w: Tensor) -> Tensor:
+        return w.abs().sum()
