@@ -24,7 +24,9 @@ def check_finite(array: np.ndarray, what: str = "input") -> None:
     """
     if array.dtype.kind != "f" or array.size == 0:
         return
-    if math.isfinite(np.add.reduce(array, axis=None)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    if math.isfinite(total):
         return
     bad = np.argwhere(~np.isfinite(array))
     if len(bad) == 0:

@@ -163,12 +163,13 @@ def backward(output: Tensor, grad_output=None, create_graph: bool = False) -> No
     if not output.requires_grad:
         raise ValueError("backward(): the output does not require grad (nothing to differentiate)")
     record = bool(create_graph)
-    leaves = _propagate([(output, _seed(output, grad_output, record, 0))], record)
+    seed = _seed(output, grad_output, record, 0)
+    leaves = _propagate([(output, seed)], record)
     if record:
         for t, g in leaves.items():
             t.grad = g if t.grad is None else t.grad + g
         return
-    seen: set = set()
+    seen: set = {id(seed)}  # the caller's grad_output stays theirs: a leaf gets a copy
     for t, g in leaves.items():
         if t.grad is not None:
             t.grad = constant(t.grad.data + g)

@@ -312,7 +312,9 @@ def power(a, exponent):
     """aᵖ. A constant exponent is one box; a Tensor exponent is e^(p·ln a), defined for a > 0."""
     if isinstance(exponent, Tensor):
         return exp(mul(exponent, log(as_tensor(a) if not isinstance(a, Tensor) else a)))
-    if not isinstance(exponent, (int, float)):
+    if isinstance(exponent, np.generic):
+        exponent = exponent.item()  # a NumPy scalar is a number here, never a dtype to promote to
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
         raise TypeError(f"power: exponent must be a number or a Tensor; got {type(exponent).__name__}")
     return _unary(Pow(exponent), a, lambda x: x ** exponent)
 

@@ -109,6 +109,9 @@ def log_softmax(a, axis: int = -1):
     return _log_softmax_array(np.asarray(a), axis)
 
 
+_UNSIGNED = {np.dtype(f"i{n}"): np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+
+
 def check_labels(labels, n_rows: int, n_classes: int) -> np.ndarray:
     """Labels as a 1-D integer array of ``n_rows`` entries in [0, n_classes), or a clear error."""
     y = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
@@ -121,14 +124,14 @@ def check_labels(labels, n_rows: int, n_classes: int) -> np.ndarray:
             bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
             if len(bad):
                 raise ValueError(
-                    f"labels must be integers in [0, {n_classes}); got {y[bad[0]]!r} at row {bad[0]}"
+                    f"labels must be integers in [0, {n_classes}); got {y[bad[0]].item()!r} at row {bad[0]}"
                 )
         raise TypeError(
             f"labels must be integers in [0, {n_classes}); got an array of dtype {y.dtype} "
             f"(convert whole-number labels with .astype(int))"
         )
     # Viewed as unsigned, a negative label is huge: one max finds both kinds of bad label.
-    if len(y) and np.maximum.reduce(y.view(y.dtype.str.replace("i", "u"))) >= n_classes:
+    if len(y) and np.maximum.reduce(y.view(_UNSIGNED.get(y.dtype, y.dtype))) >= n_classes:
         bad = np.flatnonzero((y < 0) | (y >= n_classes))
         raise ValueError(
             f"labels must be integers in [0, {n_classes}); got {y[bad[0]]} at row {bad[0]}"

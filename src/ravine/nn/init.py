@@ -23,16 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from .._random import as_generator
 from ..autodiff.tensor import resolve_dtype
-
-
-def as_generator(rng) -> np.random.Generator:
-    """A Generator from a seed, a Generator (returned as is) or None (fresh entropy)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng/seed must be an int, a numpy.random.Generator or None; got {type(rng).__name__}")
 
 
 def fans(shape) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import numpy as np
 from ..autodiff import linalg
 from ..autodiff.tensor import Tensor, apply, resolve_dtype
 from . import init as initializers
-from .module import Module, Parameter
+from .module import Module, Parameter, as_input
 
 
 class Linear(Module):
@@ -35,7 +35,9 @@ class Linear(Module):
         self.weight = Parameter(weight, regularize=True, dtype=dtype)
         self.bias = Parameter(np.zeros(self.out_features, dtype=dtype), regularize=False) if bias else None
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = as_input(x, self.weight.data.dtype)
         data = x.data
         if data.ndim != 2 or data.shape[1] != self.in_features:
             raise ValueError(

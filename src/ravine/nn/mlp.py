@@ -24,7 +24,12 @@ from .module import as_input
 
 
 def _hidden_sizes(hidden) -> tuple[int, ...]:
-    sizes = (hidden,) if isinstance(hidden, (int, np.integer)) else tuple(hidden)
+    if isinstance(hidden, (int, np.integer)):
+        sizes = (hidden,)
+    elif isinstance(hidden, (list, tuple, range, np.ndarray)):
+        sizes = tuple(hidden)
+    else:
+        raise TypeError(f"MLP: hidden must be an int or a sequence of ints; got {hidden!r}")
     for size in sizes:
         if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
             raise ValueError(f"MLP: hidden sizes must be positive integers; got {hidden!r}")

@@ -1,0 +1,52 @@
+"""The ``ravine`` command: ``ravine train``, ``ravine gradcheck``, ...
+
+Bad input never shows a traceback: the command prints one line ``error: …`` naming what was wrong
+and where, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import gradcheck_command, train_command
+
+COMMANDS = {"train": train_command, "gradcheck": gradcheck_command}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one ``error: …`` line and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ravine", description=__doc__.splitlines()[0],
+                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, module in COMMANDS.items():
+        command = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``ravine`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, TypeError, OSError, KeyError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

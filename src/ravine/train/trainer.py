@@ -1,0 +1,198 @@
+"""``Trainer``: epochs of shuffled mini-batches minimizing empirical risk plus penalties.
+
+Each step on a mini-batch B of m examples computes the objective
+    J(θ) = (1/m) Σ_{t∈B} l(f(x⁽ᵗ⁾; θ), y⁽ᵗ⁾) + Σ_r λ_r Ω_r(θ),
+backpropagates it, and lets the optimizer update θ. After each epoch the model is evaluated on the
+validation set (what early stopping looks at) and the epoch's figures go into ``History``.
+
+A non-finite loss stops training: the weights are put back to where they were at the start of the
+epoch (the last ones known good) and ``history.stop_reason`` names the epoch and step.
+
+Example::
+
+    model = rv.nn.MLP(64, [100], 10, seed=0)
+    trainer = rv.train.Trainer(model, rv.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+    history = trainer.fit(X, y, validation_data=(Xv, yv), epochs=30)
+    trainer.evaluate(Xt, yt)        # {'loss': ..., 'error': ...}
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .._checks import check_finite
+from ..autodiff.mode import no_grad
+from ..autodiff.softmax import check_labels
+from ..nn import functional as F
+from .._random import as_generator
+from .callbacks import CallbackList
+from .history import History
+
+LOSSES = {"cross_entropy": F.cross_entropy, "mse": F.mse_loss}
+
+
+def _mean_squared_error_targets(y: np.ndarray, out_features: int, dtype) -> np.ndarray:
+    targets = np.asarray(y, dtype=dtype)
+    if targets.ndim == 1 and out_features == 1:
+        targets = targets[:, None]
+    return targets
+
+
+class Trainer:
+    """Trains ``model`` with ``optimizer`` on mini-batches of ``batch_size`` examples.
+
+    ``loss``: "cross_entropy" (classification: the model outputs logits, labels are integers) or
+    "mse" (regression). ``regularizers``: penalties such as ``rv.nn.L2(1e-4)`` added to the
+    objective. ``seed`` (int or Generator) drives the shuffling: same seed, same run, bit for bit.
+    ``callbacks``: ``rv.train.Callback`` instances (early stopping, monitors, progress).
+    """
+
+    def __init__(self, model, optimizer, loss: str = "cross_entropy", regularizers=(),
+                 batch_size: int = 32, seed=0, callbacks=()):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        self.model, self.optimizer, self.loss_name = model, optimizer, loss
+        self.loss_fn = LOSSES[loss]
+        self.regularizers = list(regularizers)
+        self.batch_size = int(batch_size)
+        self.rng = as_generator(seed)
+        self.callbacks = list(callbacks)
+        self.history = History()
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.epoch = 0
+        self.step = 0
+
+    # --- data ---------------------------------------------------------------------------------
+    @property
+    def classification(self) -> bool:
+        return self.loss_name == "cross_entropy"
+
+    def _check_data(self, X, y, what: str):
+        dtype = self.model.parameters()[0].dtype
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"{what} features must be a 2-D array (examples × features); got shape {X.shape}")
+        if X.dtype != dtype:
+            if X.dtype.kind == "f":
+                raise TypeError(f"{what} features have dtype {X.dtype} but the model is {dtype}; "
+                                f"convert with .astype(np.{dtype})")
+            raise TypeError(f"{what} features must be floats; got dtype {X.dtype}")
+        check_finite(X, f"{what} features")
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"{what}: {len(X)} rows of features but {len(y)} labels")
+        if self.classification:
+            y = check_labels(y, len(X), self._out_features())
+        else:
+            y = _mean_squared_error_targets(y, self._out_features(), dtype)
+            check_finite(y, f"{what} targets")
+        return X, y
+
+    def _out_features(self) -> int:
+        out = getattr(self.model, "out_features", None)
+        if out is None:
+            out = self.model.parameters()[-1].shape[0]
+        return int(out)
+
+    # --- training -----------------------------------------------------------------------------
+    def _objective(self, out, yb):
+        loss = self.loss_fn(out, yb)
+        total = loss
+        for reg in self.regularizers:
+            total = total + reg(self.model)
+        return loss, total
+
+    def fit(self, X, y, epochs: int = 10, validation_data=None) -> History:
+        """Train for ``epochs`` more epochs (or until a callback stops it); return the History."""
+        X, y = self._check_data(X, y, "training")
+        valid = self._check_data(*validation_data, "validation") if validation_data is not None else None
+        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}")
+        callbacks = CallbackList(self.callbacks, self)
+        self.stop_training = False
+        callbacks.on_train_begin({})
+        last_epoch = self.epoch + int(epochs)
+        while self.epoch < last_epoch and not self.stop_training:
+            self.epoch += 1
+            logs: dict = {"epoch": self.epoch}
+            callbacks.on_epoch_begin(self.epoch, logs)
+            started = time.perf_counter()
+            self._run_epoch(X, y, callbacks, logs)
+            if valid is not None and not self.stop_training:
+                logs.update({f"val_{k}": v for k, v in self.evaluate(*valid, checked=True).items()})
+            logs["seconds"] = time.perf_counter() - started
+            callbacks.on_epoch_end(self.epoch, logs)
+            self.history.append(logs)
+        self.history.stop_reason = self.stop_reason
+        callbacks.on_train_end({"epoch": self.epoch})
+        return self.history
+
+    def _run_epoch(self, X, y, callbacks, logs) -> None:
+        from ..data import batches
+
+        model, optimizer = self.model, self.optimizer
+        model.train()
+        snapshot = [p.data.copy() for p in model.parameters()]
+        total_loss, wrong, seen = 0.0, 0, 0
+        for index in batches(len(X), self.batch_size, shuffle=True, seed=self.rng):
+            xb, yb = X[index], y[index]
+            out = model(xb)
+            loss, objective = self._objective(out, yb)
+            value = loss.item()
+            if not math.isfinite(value) or not math.isfinite(objective.item()):
+                self._diverged(snapshot, value)
+                break
+            optimizer.zero_grad()
+            objective.backward()
+            optimizer.step()
+            self.step += 1
+            m = len(index)
+            total_loss += value * m
+            seen += m
+            if self.classification:
+                wrong += int(np.count_nonzero(out.data.argmax(axis=1) != yb))
+            if callbacks.per_batch:
+                callbacks.on_batch_end(self.step, {"loss": value, "size": m})
+        logs["loss"] = total_loss / seen if seen else math.nan
+        if self.classification:
+            logs["error"] = wrong / seen if seen else math.nan
+        logs["lr"] = getattr(optimizer, "lr", math.nan)
+
+    def _diverged(self, snapshot, value) -> None:
+        for p, good in zip(self.model.parameters(), snapshot):
+            p.data[...] = good
+        self.stop_training = True
+        self.stop_reason = (f"training diverged: the loss became {value} at epoch {self.epoch}, "
+                            f"step {self.step + 1}; weights restored to the start of epoch {self.epoch} "
+                            f"(try a smaller learning rate)")
+
+    # --- evaluation ---------------------------------------------------------------------------
+    def predict_output(self, X, batch_size: int = 4096) -> np.ndarray:
+        """The model's raw output (logits or regression values) for every row of X."""
+        model = self.model
+        was_training = model.training
+        model.eval()
+        try:
+            with no_grad():
+                parts = [model(X[i:i + batch_size]).data for i in range(0, len(X), batch_size)]
+        finally:
+            model.train(was_training)
+        return np.concatenate(parts) if parts else np.empty((0, self._out_features()))
+
+    def evaluate(self, X, y, checked: bool = False) -> dict:
+        """{'loss': mean loss, 'error': classification error (classification only)} on (X, y)."""
+        if not checked:
+            X, y = self._check_data(X, y, "evaluation")
+        out = self.predict_output(X)
+        with no_grad():
+            loss = self.loss_fn(out, y).item() if len(X) else math.nan
+        result = {"loss": loss}
+        if self.classification:
+            result["error"] = float(np.mean(out.argmax(axis=1) != y)) if len(X) else math.nan
+        return result
