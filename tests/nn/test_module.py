@@ -106,7 +106,7 @@ def test_load_state_dict_round_trip_keeps_the_parameter_objects():
         assert p is before[name][0]           # the same Parameter object ...
         assert p.data is before[name][1]      # ... written in place, so the optimizer keeps working
         assert not np.shares_memory(p.data, q.data)
-    assert opt.params[0] is target[0].weight
+    assert opt.param_groups[0]["params"][0] is target[0].weight
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     np.testing.assert_array_equal(target(x).data, source(x).data)
 

@@ -15,7 +15,6 @@ from ..nn import L1, L2, MLP
 from ..optim import SGD
 from ..train import Trainer
 from .options import hidden_sizes, non_negative_float, positive_float, positive_int
-from .progress import EpochPrinter
 
 HELP = "train an MLP and report train/valid/test error"
 
@@ -50,7 +49,7 @@ def run(args) -> int:
                 init=args.init, seed=args.seed, dtype=args.dtype)
     if args.momentum >= 1:
         raise ValueError(f"--momentum must be in [0, 1); got {args.momentum}")
-    optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    optimizer = SGD(model, lr=args.lr, momentum=args.momentum)
     penalties = [r for r in (L1(args.l1), L2(args.l2)) if r.strength > 0]
     print(f"data {dataset.name}: {len(X_train)} train, {len(X_valid)} valid, {len(X_test)} test, "
           f"{dataset.X.shape[1]} features, {dataset.n_classes} classes")
@@ -58,11 +57,8 @@ def run(args) -> int:
           f"{model.out_features} {args.activation}, {model.num_parameters()} parameters; "
           f"SGD lr={args.lr} momentum={args.momentum} batch={args.batch_size}")
     trainer = Trainer(model, optimizer, loss="cross_entropy", regularizers=penalties,
-                      batch_size=args.batch_size, seed=np.random.default_rng(args.seed),
-                      callbacks=[EpochPrinter(args.epochs)])
+                      batch_size=args.batch_size, seed=np.random.default_rng(args.seed), progress="auto")
     history = trainer.fit(X_train, y_train, epochs=args.epochs, validation_data=(X_valid, y_valid))
-    if history.stop_reason:
-        print(history.stop_reason)
     results = {name: trainer.evaluate(X, y) for name, (X, y) in
                (("train", (X_train, y_train)), ("valid", (X_valid, y_valid)), ("test", (X_test, y_test)))}
     print("final  " + "  ".join(f"{name} error {r['error']:.2%} (loss {r['loss']:.4f})"

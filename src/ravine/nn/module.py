@@ -41,6 +41,15 @@ class Parameter(Tensor):
         return "Parameter" + super().__repr__()[len("Tensor"):]
 
 
+class ParameterList(list):
+    """A list of parameters that also knows their dotted names (``.names``), for optimizers."""
+
+    def __init__(self, named=()):
+        named = list(named)
+        super().__init__(p for _, p in named)
+        self.names = [n for n, _ in named]
+
+
 class Module:
     """Base class of layers and models: subclasses set attributes and implement ``forward``."""
 
@@ -96,8 +105,10 @@ class Module:
                     seen.add(id(p))
                     yield (f"{prefix}.{name}" if prefix else name), p
 
-    def parameters(self) -> list[Parameter]:
-        return [p for _, p in self.named_parameters()]
+    def parameters(self) -> "ParameterList":
+        """Every parameter once, as a list that also carries their dotted names (``.names``),
+        so ``SGD(model.parameters(), ...)`` keys its state by name."""
+        return ParameterList(self.named_parameters())
 
     def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
         for prefix, module in self.named_modules():

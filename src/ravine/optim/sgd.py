@@ -1,62 +1,76 @@
-"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``.
-
-With momentum μ, dampening τ and weight decay wd, at each step and for each parameter θ:
-    g ← ∇θ + wd·θ
-    b ← g (first step),  b ← μ b + (1 − τ) g (later steps)
-    g ← g + μ b (Nesterov)  or  g ← b
-    θ ← θ − α g
-which is the velocity form v ← μv − α∇, θ ← θ + v with v = −α b when α is constant.
+"""Stochastic gradient descent, with momentum and Nesterov momentum, as ``torch.optim.SGD``.
 
 Example::
 
-    opt = rv.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    opt = rv.optim.SGD(model.named_parameters(), lr=0.1, momentum=0.9)
     opt.zero_grad(); loss.backward(); opt.step()
 """
 
 from __future__ import annotations
 
-import numpy as np
+from .optimizer import Optimizer, check_flag, check_number
+from .transforms import add_decayed_weights, trace
+
+__all__ = ["SGD"]
 
 
-class SGD:
-    """Mini-batch (or per-example, with batches of one) stochastic gradient descent."""
+class SGD(Optimizer):
+    r"""Stochastic gradient descent: per example when a batch holds one example, mini-batch otherwise.
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError("SGD got an empty parameter list")
-        if not lr > 0:
-            raise ValueError(f"SGD: lr must be > 0; got {lr!r}")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1); got {momentum!r}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
-        self.lr, self.momentum, self.dampening = float(lr), float(momentum), float(dampening)
-        self.nesterov, self.weight_decay = bool(nesterov), float(weight_decay)
-        self.buffers: list[np.ndarray | None] = [None] * len(self.params)
+    With learning rate α, momentum μ, dampening τ and weight decay λ, at each step and for each
+    parameter θ with gradient ∇ (of the mean loss over the batch):
 
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
+        g ← ∇ + λθ                                  (λ > 0: the gradient of (λ/2)‖θ‖²)
+        b ← g (first step),  b ← μb + (1 − τ)g      (μ > 0)
+        g ← g + μb (Nesterov)  or  g ← b            (μ > 0)
+        θ ← θ − αg
 
-    def step(self) -> None:
-        lr, mu = self.lr, self.momentum
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            if mu:
-                buf = self.buffers[i]
-                if buf is None:
-                    buf = self.buffers[i] = np.array(g, copy=True)
-                else:
-                    buf *= mu
-                    if self.dampening:
-                        buf += (1 - self.dampening) * g
-                    else:
-                        buf += g
-                g = g + mu * buf if self.nesterov else buf
-            p.data -= lr * g
+    chain(add_decayed_weights(λ), trace(μ, τ, nesterov)), then the step.
+
+    **The two momentum forms of the lectures.** *Velocity*: v ← μv − α∇, θ ← θ + v. *Exponential
+    average of the gradients* (the form used here, as torch.optim.SGD): ∇̄ ← ∇ + β∇̄, θ ← θ − α∇̄
+    (β = μ, τ = 0; with τ = β, ∇̄ ← (1 − β)∇ + β∇̄ is a true moving average, a step α/(1 − β) times
+    smaller in the long run). They coincide when α is constant: by induction v = −α∇̄, since if
+    vₜ₋₁ = −α∇̄ₜ₋₁ then vₜ = μvₜ₋₁ − α∇ₜ = −α(∇ₜ + μ∇̄ₜ₋₁) = −α∇̄ₜ, so both take the same steps.
+    When α changes (a schedule) they differ: the velocity keeps the old rates inside v, while here
+    the whole buffer is scaled by the current α, so a smaller rate takes effect at once.
+
+    **Nesterov** evaluates the gradient at the look-ahead point θ + μv; in the buffer form this is
+    the step g + μb above (Sutskever et al. 2013, as torch computes it). It needs μ > 0 and τ = 0.
+
+    Hyperparameters (torch.optim's names and defaults): ``lr=1e-3``, ``momentum=0`` (≥ 0),
+    ``dampening=0`` (in [0, 1]), ``weight_decay=0`` (≥ 0), ``nesterov=False``.
+
+    Example::
+
+        opt = SGD(model.named_parameters(), lr=0.05, momentum=0.9, nesterov=True)
+        for xb, yb in batches:
+            opt.zero_grad(); F.cross_entropy(model(xb), yb).backward(); opt.step()
+    """
+
+    hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def check(self, h: dict) -> dict:
+        name = self._name
+        h["lr"] = check_number(name, "lr", h["lr"])
+        h["momentum"] = check_number(name, "momentum", h["momentum"])
+        h["dampening"] = check_number(name, "dampening", h["dampening"], 0.0, 1.0, high_open=False)
+        h["weight_decay"] = check_number(name, "weight_decay", h["weight_decay"])
+        h["nesterov"] = check_flag(name, "nesterov", h["nesterov"])
+        if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
+            raise ValueError(f"{name}: nesterov=True needs momentum > 0 and dampening = 0; "
+                             f"got momentum={h['momentum']!r}, dampening={h['dampening']!r}")
+        return h
+
+    def transforms(self, h: dict):
+        chain = []
+        if h["weight_decay"]:
+            chain.append(add_decayed_weights(h["weight_decay"]))
+        if h["momentum"]:
+            chain.append(trace(h["momentum"], h["dampening"], h["nesterov"]))
+        return chain

@@ -28,8 +28,10 @@ from ..autodiff.mode import no_grad
 from ..autodiff.softmax import check_labels
 from ..nn import functional as F
 from .._random import as_generator
+from ..optim.clip import clip_grad_norm_, clip_grad_value_
 from .callbacks import CallbackList
 from .history import History
+from .progress import default_progress
 
 LOSSES = {"cross_entropy": F.cross_entropy, "mse": F.mse_loss}
 
@@ -44,29 +46,49 @@ def _mean_squared_error_targets(y: np.ndarray, out_features: int, dtype) -> np.n
 class Trainer:
     """Trains ``model`` with ``optimizer`` on mini-batches of ``batch_size`` examples.
 
+    ``optimizer``: any ``rv.optim`` optimizer over the model's parameters (default: Adam, lr 1e-3).
     ``loss``: "cross_entropy" (classification: the model outputs logits, labels are integers) or
     "mse" (regression). ``regularizers``: penalties such as ``rv.nn.L2(1e-4)`` added to the
     objective. ``seed`` (int or Generator) drives the shuffling: same seed, same run, bit for bit.
-    ``callbacks``: ``rv.train.Callback`` instances (early stopping, monitors, progress).
+    ``schedule``: an ``rv.optim.schedules`` schedule; before each update every parameter group's lr
+    is set to its initial lr × ``schedule.multiplier(step)`` (= schedule(step) / schedule.base_lr, so a
+    single group whose lr is the schedule's α₀ follows ``schedule(step)`` exactly). A
+    reduce-on-plateau schedule is driven instead by ``schedule_monitor`` after each epoch.
+    ``clip_norm`` / ``clip_value``: clip the gradients (global norm / each entry) before each update.
+    ``callbacks``: ``rv.train.Callback`` instances (early stopping, monitors). ``progress``: "auto"
+    (a progress bar on a terminal, plain lines otherwise), "bar", "lines" or False.
     """
 
-    def __init__(self, model, optimizer, loss: str = "cross_entropy", regularizers=(),
-                 batch_size: int = 32, seed=0, callbacks=()):
+    def __init__(self, model, optimizer=None, loss: str = "cross_entropy", regularizers=(),
+                 batch_size: int = 32, seed=0, callbacks=(), schedule=None,
+                 schedule_monitor: str = "val_loss", clip_norm: float | None = None,
+                 clip_value: float | None = None, progress="auto"):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
         if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        if optimizer is None:
+            from ..optim import Adam
+
+            optimizer = Adam(model.parameters(), lr=1e-3)
+        for name, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
+            if value is not None and not (isinstance(value, (int, float)) and 0 < value < math.inf):
+                raise ValueError(f"{name} must be a positive number or None; got {value!r}")
         self.model, self.optimizer, self.loss_name = model, optimizer, loss
+        self.schedule, self.schedule_monitor = schedule, schedule_monitor
+        self.clip_norm, self.clip_value = clip_norm, clip_value
         self.loss_fn = LOSSES[loss]
         self.regularizers = list(regularizers)
         self.batch_size = int(batch_size)
         self.rng = as_generator(seed)
-        self.callbacks = list(callbacks)
+        self.callbacks = list(callbacks) + default_progress(progress)
         self.history = History()
         self.stop_training = False
         self.stop_reason: str | None = None
         self.epoch = 0
         self.step = 0
+        self.planned_epochs: int | None = None
+        self.batches_per_epoch = 0
 
     # --- data ---------------------------------------------------------------------------------
     @property
@@ -108,16 +130,19 @@ class Trainer:
             total = total + reg(self.model)
         return loss, total
 
-    def fit(self, X, y, epochs: int = 10, validation_data=None) -> History:
+    def fit(self, X, y, epochs: int = 100, validation_data=None) -> History:
         """Train for ``epochs`` more epochs (or until a callback stops it); return the History."""
         X, y = self._check_data(X, y, "training")
         valid = self._check_data(*validation_data, "validation") if validation_data is not None else None
         if not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}")
         callbacks = CallbackList(self.callbacks, self)
-        self.stop_training = False
+        self.stop_training, self.stop_reason = False, None
+        last_epoch = self.planned_epochs = self.epoch + int(epochs)
+        self.batches_per_epoch = -(-len(X) // self.batch_size)
+        for group in self.optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
         callbacks.on_train_begin({})
-        last_epoch = self.epoch + int(epochs)
         while self.epoch < last_epoch and not self.stop_training:
             self.epoch += 1
             logs: dict = {"epoch": self.epoch}
@@ -127,6 +152,7 @@ class Trainer:
             if valid is not None and not self.stop_training:
                 logs.update({f"val_{k}": v for k, v in self.evaluate(*valid, checked=True).items()})
             logs["seconds"] = time.perf_counter() - started
+            self._observe_plateau(logs)
             callbacks.on_epoch_end(self.epoch, logs)
             self.history.append(logs)
         self.history.stop_reason = self.stop_reason
@@ -138,7 +164,9 @@ class Trainer:
 
         model, optimizer = self.model, self.optimizer
         model.train()
-        snapshot = [p.data.copy() for p in model.parameters()]
+        snapshot = model.state_dict()
+        params = model.parameters()
+        per_step_schedule = self.schedule is not None and not hasattr(self.schedule, "observe")
         total_loss, wrong, seen = 0.0, 0, 0
         for index in batches(len(X), self.batch_size, shuffle=True, seed=self.rng):
             xb, yb = X[index], y[index]
@@ -150,6 +178,12 @@ class Trainer:
                 break
             optimizer.zero_grad()
             objective.backward()
+            if self.clip_norm is not None:
+                clip_grad_norm_(params, self.clip_norm)
+            if self.clip_value is not None:
+                clip_grad_value_(params, self.clip_value)
+            if per_step_schedule:
+                self._scale_lr(self.schedule.multiplier(self.step))
             optimizer.step()
             self.step += 1
             m = len(index)
@@ -162,11 +196,23 @@ class Trainer:
         logs["loss"] = total_loss / seen if seen else math.nan
         if self.classification:
             logs["error"] = wrong / seen if seen else math.nan
-        logs["lr"] = getattr(optimizer, "lr", math.nan)
+        logs["lr"] = optimizer.param_groups[0]["lr"]
+
+    def _scale_lr(self, multiplier: float) -> None:
+        """Every group's lr becomes its initial lr × ``multiplier``."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"] * multiplier
+
+    def _observe_plateau(self, logs: dict) -> None:
+        if self.schedule is None or not hasattr(self.schedule, "observe"):
+            return
+        if self.schedule_monitor not in logs:
+            raise KeyError(f"the reduce-on-plateau schedule watches {self.schedule_monitor!r}, which this "
+                           f"epoch did not log (give validation_data, or schedule_monitor='loss')")
+        self._scale_lr(self.schedule.observe(logs[self.schedule_monitor]) / self.schedule.base_lr)
 
     def _diverged(self, snapshot, value) -> None:
-        for p, good in zip(self.model.parameters(), snapshot):
-            p.data[...] = good
+        self.model.load_state_dict(snapshot)
         self.stop_training = True
         self.stop_reason = (f"training diverged: the loss became {value} at epoch {self.epoch}, "
                             f"step {self.step + 1}; weights restored to the start of epoch {self.epoch} "
