@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 
@@ -16,21 +14,18 @@ def describe_position(index: tuple) -> str:
     return f"entry {tuple(int(i) for i in index)}"
 
 
+_isfinite = np.isfinite
+
+
 def check_finite(array: np.ndarray, what: str = "input") -> None:
     """Raise ValueError naming the first NaN or infinite entry of ``array``.
 
-    The common case costs one sum: a sum over finite values is finite unless it overflows, and any
-    NaN or inf makes it non-finite; only then are the entries searched.
+    (``isfinite(...).all()`` measured faster than a sum-based test here, from 40 entries to 100,000,
+    and a sum could overflow on large finite values.)
     """
-    if array.dtype.kind != "f" or array.size == 0:
-        return
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(array, axis=None)
-    if math.isfinite(total):
+    if array.dtype.kind != "f" or array.size == 0 or _isfinite(array).all():
         return
     bad = np.argwhere(~np.isfinite(array))
-    if len(bad) == 0:
-        return  # the sum overflowed; every entry is finite
     position = tuple(int(i) for i in bad[0])
     value = array[position]
     kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")

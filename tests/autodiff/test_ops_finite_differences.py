@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -334,6 +334,27 @@ def _linear(draw):
                 label="linear", seed=seed)
 
 
+@row("dense")
+def _dense(draw):
+    """A layer and its activation in one box; relu points are kept away from the kink."""
+    m, n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    activation = draw(st.sampled_from(["tanh", "sigmoid", "relu"]))
+    seed = draw(SEEDS)
+    rng = np.random.default_rng(seed)
+    x, w, b = uniform(rng, (m, n_in)), uniform(rng, (n_out, n_in)), uniform(rng, (n_out,))
+    if activation == "relu":  # pre-activations at least 0.05 from 0 (finite differences need no kink)
+        a = x @ w.T + b
+        b = b + np.where(np.abs(a) < 0.05, 0.1, 0.0).max(axis=0)
+        assume(np.all(np.abs(x @ w.T + b) > 0.05))
+    if draw(st.booleans()):
+        return Case([x, w, b], lambda t: ad.dense(t[0], t[1], t[2], activation), wrt=draw(wrt_subsets(3)),
+                    label=f"dense+bias({activation})", seed=seed)
+    if activation == "relu":
+        assume(np.all(np.abs(x @ w.T) > 0.05))
+    return Case([x, w], lambda t: ad.dense(t[0], t[1], None, activation), wrt=draw(wrt_subsets(2)),
+                label=f"dense({activation})", seed=seed)
+
+
 @row("exp")
 def _exp(draw):
     fn = draw(st.sampled_from([lambda t: t[0].exp(), lambda t: rv.exp(t[0])]))
@@ -630,6 +651,16 @@ def _broadcast_to(draw):
     small = draw(reduced_shape(big))
     return unary_case(draw, f"broadcast_to{big}", lambda t: ad.broadcast_to(t[0], big),
                       shapes=st.just(small))
+
+
+@row("vdot")
+def _vdot(draw):
+    fn = draw(st.sampled_from([lambda t: ad.vdot(t[0], t[1]), lambda t: rv.autodiff.vdot(t[1], t[0])]))
+    shape = draw(SHAPES)
+    seed = draw(SEEDS)
+    rng = np.random.default_rng(seed)
+    return Case([uniform(rng, shape), uniform(rng, shape)], fn, wrt=draw(wrt_subsets(2)),
+                label=f"vdot{shape}", seed=seed)
 
 
 @row("astype")

@@ -10,9 +10,9 @@ from . import methods as _methods  # noqa: F401 - binds Tensor's operators
 from .backprop import backward, grad
 from .elementwise import (abs, add, astype, div, exp, log, maximum, minimum, mul, neg, power, relu,
                           sigmoid, sign, sqrt, sub, tanh, where)
-from .linalg import linear, matmul
+from .linalg import dense, linear, matmul
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .reductions import broadcast_to, max, mean, sum, sum_to
+from .reductions import broadcast_to, max, mean, sum, sum_to, vdot
 from .shape import getitem, reshape, transpose
 from .softmax import cross_entropy, log_softmax, softmax
 from .tensor import Op, Tensor, apply, constant
@@ -22,6 +22,6 @@ __all__ = [
     "is_grad_enabled", "set_grad_enabled",
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "sqrt", "abs", "sign", "maximum",
     "minimum", "where", "tanh", "sigmoid", "relu", "astype", "sum", "mean", "max", "sum_to",
-    "broadcast_to", "reshape", "transpose", "getitem", "matmul", "linear", "softmax",
+    "broadcast_to", "vdot", "reshape", "transpose", "getitem", "matmul", "linear", "dense", "softmax",
     "log_softmax", "cross_entropy",
 ]

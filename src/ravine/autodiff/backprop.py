@@ -179,7 +179,7 @@ def backward(output: Tensor, grad_output=None, create_graph: bool = False) -> No
         # to two inputs (a + b sends g to both) or return a view.
         if type(g) is not np.ndarray:
             g = np.asarray(g)
-        if g.base is not None or id(g) in seen or not g.flags.writeable:
+        if g.base is not None or id(g) in seen:  # (read-only broadcasts are views: base is set)
             g = g.copy()
         seen.add(id(g))
         t.grad = constant(g)

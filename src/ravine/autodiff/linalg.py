@@ -9,6 +9,7 @@ transpose, broadcast add) keeps first-order training close to hand-written NumPy
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from .tensor import Op, Tensor, apply, pair
 
@@ -38,11 +39,60 @@ class Linear(Op):
         return out
 
     def bprop(self, g, x, w, *rest):
-        needs = self.needs
-        grads = (g @ w if needs[0] else None, g.T @ x if needs[1] else None)
+        inputs = self.inputs
+        grads = (g @ w if inputs[0].requires_grad else None, g.T @ x if inputs[1].requires_grad else None)
         if len(rest) == 2:  # (b, output)
-            grads += (g.sum(axis=0) if needs[2] else None,)
+            grads += (g.sum(axis=0) if inputs[2].requires_grad else None,)
         return grads
+
+
+def _value(v):
+    return v.data if isinstance(v, Tensor) else v
+
+
+class Dense(Op):
+    """h = φ(x Wᵀ + b) for φ = tanh, sigmoid or relu: a layer and its activation in one box.
+
+    With a = x Wᵀ + b and ∂L/∂a = g ⊙ φ'(a), where φ' is read off the output h:
+    tanh' = 1 − h², σ' = h(1 − h), relu' = [h > 0] (0 at the kink, as PyTorch);
+    then ∂L/∂x = (∂L/∂a) W,  ∂L/∂W = (∂L/∂a)ᵀ x,  ∂L/∂b = Σ_rows ∂L/∂a.
+    The same function as ``linear`` followed by the activation's box, in one box instead of two
+    (the MLP uses it wherever a Linear layer feeds an activation directly).
+    """
+
+    __slots__ = ("activation",)
+
+    def __init__(self, activation: str):
+        self.activation = activation
+
+    def fprop(self, x, w, b=None):
+        out = x @ w.T
+        if b is not None:
+            out += b
+        act = self.activation
+        if act == "tanh":
+            return np.tanh(out, out=out)
+        if act == "relu":
+            return np.maximum(out, 0, out=out)
+        return expit(out, out=out)
+
+    def bprop(self, g, x, w, *rest):
+        h = rest[-1]
+        act = self.activation
+        if act == "tanh":
+            ga = g * (1 - h * h)
+        elif act == "relu":
+            ga = g * (_value(h) > 0)
+        else:
+            ga = g * (h * (1 - h))
+        inputs = self.inputs
+        grads = (ga @ w if inputs[0].requires_grad else None, ga.T @ x if inputs[1].requires_grad else None)
+        if len(rest) == 2:  # (b, output)
+            grads += (ga.sum(axis=0) if inputs[2].requires_grad else None,)
+        return grads
+
+
+DENSE_ACTIVATIONS = ("tanh", "sigmoid", "relu")
 
 
 def _matmul_shapes_error(a_shape, b_shape) -> ValueError:
@@ -69,19 +119,31 @@ def matmul(a, b):
     return apply(MatMul(), a2, b2).reshape(out_shape)
 
 
-def linear(x, weight, bias=None):
-    """The affine map of a layer, x Wᵀ + b, for x of shape (batch, in) and W of shape (out, in)."""
-    x, weight = pair(x, weight, "linear")
+def _linear_inputs(x, weight, bias, name: str) -> tuple:
+    """(x, W) or (x, W, b) as Tensors of one dtype with matching shapes, or a clear error."""
+    x, weight = pair(x, weight, name)
     if x.ndim != 2:
-        raise ValueError(f"linear expects x of shape (batch, features); got shape {x.shape}")
+        raise ValueError(f"{name} expects x of shape (batch, features); got shape {x.shape}")
     if weight.ndim != 2 or x.shape[1] != weight.shape[1]:
         raise ValueError(
-            f"linear shape mismatch: x has {x.shape[1]} features (shape {x.shape}) but the weight "
+            f"{name} shape mismatch: x has {x.shape[1]} features (shape {x.shape}) but the weight "
             f"has shape {weight.shape} (out, in)"
         )
     if bias is None:
-        return apply(Linear(), x, weight)
-    bias = pair(weight, bias, "linear")[1]
+        return x, weight
+    bias = pair(weight, bias, name)[1]
     if bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},); got {bias.shape}")
-    return apply(Linear(), x, weight, bias)
+        raise ValueError(f"{name}: bias must have shape ({weight.shape[0]},); got {bias.shape}")
+    return x, weight, bias
+
+
+def linear(x, weight, bias=None):
+    """The affine map of a layer, x Wᵀ + b, for x of shape (batch, in) and W of shape (out, in)."""
+    return apply(Linear(), *_linear_inputs(x, weight, bias, "linear"))
+
+
+def dense(x, weight, bias=None, activation: str = "tanh"):
+    """φ(x Wᵀ + b) in one box, for φ = "tanh", "sigmoid" or "relu" (see ``Dense``)."""
+    if activation not in DENSE_ACTIVATIONS:
+        raise ValueError(f"dense: activation must be one of {', '.join(DENSE_ACTIVATIONS)}; got {activation!r}")
+    return apply(Dense(activation), *_linear_inputs(x, weight, bias, "dense"))

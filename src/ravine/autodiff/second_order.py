@@ -23,6 +23,7 @@ import numpy as np
 
 from .backprop import grad
 from .mode import enable_grad
+from .reductions import vdot
 from .tensor import Tensor
 
 
@@ -75,7 +76,7 @@ def hvp_from_gradient(grads: Sequence[Tensor], params: Sequence[Tensor], v) -> l
     with enable_grad():
         dot = None
         for g, vi in zip(grads, vs):
-            term = (g * vi).sum()
+            term = vdot(g, vi)
             dot = term if dot is None else dot + term
         if not dot.requires_grad:  # the gradient does not depend on θ: the loss is linear, H = 0
             return [np.zeros(p.shape, dtype=p.dtype) for p in params]

@@ -8,6 +8,7 @@ from .layers import Identity, Linear, ReLU, Sigmoid, Tanh
 from .mlp import MLP
 from .module import Module, Parameter
 from .regularizers import L1, L2
+from .side_effects import no_side_effects
 
 __all__ = ["Module", "Parameter", "Linear", "Identity", "Tanh", "Sigmoid", "ReLU", "BatchNorm1d",
-           "Dropout", "Sequential", "MLP", "L1", "L2", "functional", "init"]
+           "Dropout", "Sequential", "MLP", "L1", "L2", "functional", "init", "no_side_effects"]

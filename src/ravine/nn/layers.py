@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff import linalg
-from ..autodiff.tensor import Tensor, apply, resolve_dtype
+from ..autodiff import elementwise as ew
+from ..autodiff.linalg import Linear as LinearOp
+from ..autodiff.tensor import Tensor, apply, as_tensor, resolve_dtype
 from . import init as initializers
 from .module import Module, Parameter, as_input
 
@@ -46,8 +47,8 @@ class Linear(Module):
         if data.dtype != self.weight.data.dtype:
             raise TypeError(f"{self!r} is {self.weight.dtype} but its input is {x.dtype}")
         if self.bias is None:
-            return apply(linalg.Linear(), x, self.weight)
-        return apply(linalg.Linear(), x, self.weight, self.bias)
+            return apply(LinearOp(), x, self.weight)
+        return apply(LinearOp(), x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -60,25 +61,33 @@ class Identity(Module):
         return x
 
 
-class Tanh(Module):
+class _Activation(Module):
+    """An elementwise activation: its box applied to a Tensor (arrays are wrapped first)."""
+
+    box = None
+
+    def forward(self, x) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = as_tensor(x)
+        return apply(self.box(), x)
+
+
+class Tanh(_Activation):
     """h = tanh a ∈ (−1, 1); tanh' = 1 − h², at most 1 (at a = 0)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.tanh()
+    box = ew.Tanh
 
 
-class Sigmoid(Module):
+class Sigmoid(_Activation):
     """h = σ(a) = 1/(1 + e⁻ᵃ) ∈ (0, 1); σ' = h(1 − h), at most 1/4: gradients shrink layer by layer."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.sigmoid()
+    box = ew.Sigmoid
 
 
-class ReLU(Module):
+class ReLU(_Activation):
     """h = max(a, 0); derivative 1 for a > 0 and 0 otherwise (0 at the kink)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.relu()
+    box = ew.ReLU
 
 
 ACTIVATIONS = {"tanh": Tanh, "sigmoid": Sigmoid, "relu": ReLU, "identity": Identity, "linear": Identity}

@@ -22,12 +22,13 @@ from typing import Sequence
 
 import numpy as np
 
-from ..autodiff.tensor import resolve_dtype
+from ..autodiff.linalg import Dense
+from ..autodiff.tensor import apply, resolve_dtype
 from . import init as initializers
 from .batchnorm import BatchNorm1d
 from .containers import Sequential
 from .dropout import Dropout, check_dropout_rate
-from .layers import Linear, activation as make_activation
+from .layers import Linear, ReLU, Sigmoid, Tanh, activation as make_activation
 from .module import as_input
 
 
@@ -42,6 +43,26 @@ def _hidden_sizes(hidden) -> tuple[int, ...]:
         if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
             raise ValueError(f"MLP: hidden sizes must be positive integers; got {hidden!r}")
     return tuple(int(s) for s in sizes)
+
+
+_FUSABLE = {Tanh: "tanh", Sigmoid: "sigmoid", ReLU: "relu"}
+
+
+def _fused_steps(modules: list) -> list[tuple]:
+    """The forward pass as (module, activation) pairs: a Linear with the name of the activation
+    that follows it directly (run as one Dense box), or any module with None (run as itself).
+    Plain data, not closures, so that copying the model copies its plan too."""
+    steps, i = [], 0
+    while i < len(modules):
+        module = modules[i]
+        following = modules[i + 1] if i + 1 < len(modules) else None
+        if isinstance(module, Linear) and type(following) in _FUSABLE:
+            steps.append((module, _FUSABLE[type(following)]))
+            i += 2
+        else:
+            steps.append((module, None))
+            i += 1
+    return steps
 
 
 class MLP(Sequential):
@@ -89,10 +110,25 @@ class MLP(Sequential):
         self.in_features, self.hidden, self.out_features = in_features, sizes, out_features
         self.activation, self.init, self.dtype = activation, init, self_dtype
         self.batchnorm, self.dropout = bool(batchnorm), dropout
+        self._steps = _fused_steps(list(self._modules.values()))
 
     def forward(self, x):
-        """Logits for a batch ``x`` of shape (m, in_features), checked for dtype and finiteness."""
-        return super().forward(as_input(x, self.dtype))
+        """Logits for a batch ``x`` of shape (m, in_features), checked for dtype and finiteness.
+
+        A Linear layer followed directly by its activation runs as one ``Dense`` box (the same
+        function, fewer boxes); everything else runs module by module.
+        """
+        h = as_input(x, self.dtype)
+        if h.data.ndim != 2 or h.data.shape[1] != self.in_features:
+            raise ValueError(f"MLP expects input of shape (batch, {self.in_features}); got shape {h.shape}")
+        for module, activation in self._steps:
+            if activation is None:
+                h = module.forward(h)
+            elif module.bias is None:
+                h = apply(Dense(activation), h, module.weight)
+            else:
+                h = apply(Dense(activation), h, module.weight, module.bias)
+        return h
 
     def linear_layers(self) -> list[Linear]:
         return [m for m in self if isinstance(m, Linear)]

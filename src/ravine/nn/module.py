@@ -209,6 +209,9 @@ def as_input(x, dtype: np.dtype, what: str = "input") -> Tensor:
     Float arrays of the other float dtype are refused (never cast silently); Python lists and
     integer arrays are converted to the model's dtype.
     """
+    if type(x) is np.ndarray and x.dtype == dtype:  # the common case, first
+        check_finite(x, what)
+        return constant(x)
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if data.dtype != dtype:
         if data.dtype.kind == "f" and isinstance(x, (Tensor, np.ndarray)):

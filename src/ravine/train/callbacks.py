@@ -1,6 +1,8 @@
 """Callbacks: code that runs at fixed points of training, as in Keras.
 
-Hooks: ``on_train_begin(logs)``, ``on_epoch_begin(epoch, logs)``, ``on_batch_end(step, logs)``,
+Hooks: ``on_train_begin(logs)``, ``on_epoch_begin(epoch, logs)``, ``on_batch_begin(step, logs)``
+(before the forward pass of update ``step``; ``logs`` holds the mini-batch as ``inputs`` and
+``targets``), ``on_batch_end(step, logs)`` (after the update; ``loss`` and ``size``),
 ``on_epoch_end(epoch, logs)``, ``on_train_end(logs)``. ``logs`` is a dict: a callback may read it
 and add keys to it (an epoch's logs become that epoch's row of ``History``). A callback stops
 training by setting ``trainer.stop_training = True`` (and, if it likes, ``trainer.stop_reason``).
@@ -29,6 +31,9 @@ class Callback:
     def on_epoch_begin(self, epoch: int, logs: dict) -> None:
         pass
 
+    def on_batch_begin(self, step: int, logs: dict) -> None:
+        pass
+
     def on_batch_end(self, step: int, logs: dict) -> None:
         pass
 
@@ -48,7 +53,9 @@ class CallbackList:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be rv.train.Callback instances; got {type(cb).__name__}")
             cb.set_trainer(trainer)
-        # Only callbacks that override on_batch_end are called per step (it is the hot path).
+        # Only callbacks that override a per-step hook are called per step (the hot path).
+        self.per_batch_begin = [cb for cb in self.callbacks
+                                if type(cb).on_batch_begin is not Callback.on_batch_begin]
         self.per_batch = [cb for cb in self.callbacks
                           if type(cb).on_batch_end is not Callback.on_batch_end]
 
@@ -59,6 +66,10 @@ class CallbackList:
     def on_epoch_begin(self, epoch, logs):
         for cb in self.callbacks:
             cb.on_epoch_begin(epoch, logs)
+
+    def on_batch_begin(self, step, logs):
+        for cb in self.per_batch_begin:
+            cb.on_batch_begin(step, logs)
 
     def on_batch_end(self, step, logs):
         for cb in self.per_batch:

@@ -28,7 +28,11 @@ class History:
         self.epochs.append(dict(logs))
 
     def record_step(self, logs: dict) -> None:
-        self.steps.append(dict(logs))
+        """Add a per-step row; rows of the same ``step`` (from several monitors) are merged."""
+        if self.steps and "step" in logs and self.steps[-1].get("step") == logs["step"]:
+            self.steps[-1].update(logs)
+        else:
+            self.steps.append(dict(logs))
 
     def __len__(self) -> int:
         return len(self.epochs)

@@ -27,6 +27,7 @@ from .._checks import check_finite
 from ..autodiff.mode import no_grad
 from ..autodiff.softmax import check_labels
 from ..nn import functional as F
+from ..nn.batchnorm import BatchNorm1d
 from .._random import as_generator
 from ..optim.clip import clip_grad_norm_, clip_grad_value_
 from .callbacks import CallbackList
@@ -130,6 +131,10 @@ class Trainer:
             total = total + reg(self.model)
         return loss, total
 
+    def objective(self, xb, yb):
+        """(data loss, training objective J = loss + penalties) of the model on one mini-batch."""
+        return self._objective(self.model(xb), yb)
+
     def fit(self, X, y, epochs: int = 100, validation_data=None) -> History:
         """Train for ``epochs`` more epochs (or until a callback stops it); return the History."""
         X, y = self._check_data(X, y, "training")
@@ -167,9 +172,16 @@ class Trainer:
         snapshot = model.state_dict()
         params = model.parameters()
         per_step_schedule = self.schedule is not None and not hasattr(self.schedule, "observe")
+        one_is_too_few = any(isinstance(m, BatchNorm1d) for _, m in model.named_modules())
         total_loss, wrong, seen = 0.0, 0, 0
         for index in batches(len(X), self.batch_size, shuffle=True, seed=self.rng):
+            if one_is_too_few and len(index) == 1:
+                continue  # batch norm cannot normalize a batch of one example: skip that remainder
             xb, yb = X[index], y[index]
+            if per_step_schedule:
+                self._scale_lr(self.schedule.multiplier(self.step))
+            if callbacks.per_batch_begin:
+                callbacks.on_batch_begin(self.step + 1, {"inputs": xb, "targets": yb})
             out = model(xb)
             loss, objective = self._objective(out, yb)
             value = loss.item()
@@ -182,8 +194,6 @@ class Trainer:
                 clip_grad_norm_(params, self.clip_norm)
             if self.clip_value is not None:
                 clip_grad_value_(params, self.clip_value)
-            if per_step_schedule:
-                self._scale_lr(self.schedule.multiplier(self.step))
             optimizer.step()
             self.step += 1
             m = len(index)

@@ -1,0 +1,466 @@
+"""Slices of the loss landscape: along a line between two parameter vectors, and on a 2-D plane.
+
+The loss L(θ) of a network lives in as many dimensions as it has parameters; what can be drawn is
+its restriction to a line or a plane through parameter space.
+
+**Line** (Goodfellow, Vinyals & Saxe, 2015, "Qualitatively characterizing neural network
+optimization problems"): for two parameter vectors θ_a, θ_b (the initialization and the trained
+weights, or two trained nets),
+
+    θ(α) = (1 − α) θ_a + α θ_b,    α ∈ [−e, 1 + e],
+
+so α = 0 is θ_a, α = 1 is θ_b and the ends show a little of what lies beyond. From initialization to
+a solution the curve is often simply monotone; between two equivalent solutions (a net and its
+permuted twin, ``symmetry.permute_hidden_units``) it has a bump, which a convex loss cannot have.
+``LineResult.barrier`` measures the bump: max over α ∈ [0, 1] of L(θ(α)) − ((1 − α)L(θ_a) + αL(θ_b)).
+
+**Plane** (Li, Xu, Taylor, Studer & Goldstein, 2018, "Visualizing the loss landscape of neural
+nets"): around θ, along two random directions δ and η,
+
+    f(α, β) = L(θ + α δ + β η),    α, β ∈ [−span, span].
+
+Random Gaussian directions in high dimension are nearly orthogonal, but a raw one would be misleading:
+a ReLU net's function does not change when a layer's weights are scaled by c and the next layer's by
+1/c, so the same step means a lot to a layer of small weights and nothing to a layer of large ones.
+**Filter normalization** makes the direction's scale match the network's, filter by filter: for
+every filter i (for a fully connected layer, a row of W — one unit's incoming weights),
+
+    δ_i ← δ_i · ‖θ_i‖ / ‖δ_i‖,
+
+so α = 1 moves every unit by as much as its own weight vector. Parameters with one dimension (biases,
+batch-norm γ and β) are *zeroed* in the direction by default, as Li et al. do (``one_dim="zero"``);
+``one_dim="normalize"`` instead rescales each of them as a whole to the norm of the parameter.
+
+In all these functions ``loss_fn`` takes no arguments and returns a scalar Tensor computed from
+``params`` (the loss of this model on this batch), ``params`` is a list of Tensors or a model (then
+its parameters, names known), and the parameters are written in place, evaluated, and put back
+exactly (bit for bit) when the function returns, even on error. When a model is given (as
+``params`` or ``model=``), every evaluation runs in evaluation mode by default (``mode="eval"``:
+no dropout, batch-norm running statistics) inside ``rv.nn.no_side_effects(model)``, and the modes
+are restored afterwards; without a model, ``loss_fn`` is called as it is. Losses are computed
+without recording a graph, and the parameter arithmetic is done in float64.
+
+Example::
+
+    X, y = rv.data.make_moons(200, noise=0.2, seed=0, dtype="float64")
+    model = rv.nn.MLP(2, [16], 2, seed=0, dtype="float64")
+    init = model.state_dict()
+    rv.train.Trainer(model, rv.optim.Adam(model.parameters(), lr=0.01), progress=False).fit(X, y, 50)
+    loss_fn = lambda: rv.nn.functional.cross_entropy(model(X), y)
+    line = loss_along_line(loss_fn, model, init, model)       # from init (α=0) to trained (α=1)
+    line.plot("line.png")
+    surface = loss_surface_2d(loss_fn, model, span=1.0, steps=21, seed=0)
+    surface.plot("surface.png", kind="contour")
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .._random import as_generator
+from ..autodiff.mode import no_grad
+from ..autodiff.second_order import flatten, unflatten
+from ..autodiff.tensor import Tensor
+from ..nn.module import Module
+from ..nn.side_effects import no_side_effects
+from .plots import plot_line, plot_surface
+
+MODES = ("eval", "train", None)
+ONE_DIM = ("zero", "normalize")
+
+
+# --- parameters, models and parameter vectors --------------------------------------------------
+
+def _resolve(params, model) -> tuple[list[Tensor], list[str] | None, Module | None]:
+    """(parameter Tensors, their dotted names or None, the model or None)."""
+    if isinstance(params, Module):
+        if model is not None and model is not params:
+            raise ValueError("params is a model and model= names another one; give one of them")
+        model, params = params, params.parameters()
+    if model is not None and not isinstance(model, Module):
+        raise TypeError(f"model must be an rv.nn.Module or None; got {type(model).__name__}")
+    if isinstance(params, (Tensor, np.ndarray)) or not isinstance(params, Sequence) and \
+            not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be a list of Tensors or a model; got {type(params).__name__}")
+    names = getattr(params, "names", None)
+    params = list(params)
+    if not params:
+        raise ValueError("params is empty: there is no parameter to move")
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"params[{i}] must be a Tensor; got {type(p).__name__}")
+        if p.data.dtype.kind != "f":
+            raise TypeError(f"params[{i}] must hold floats; got dtype {p.data.dtype}")
+    if names is None and model is not None:
+        by_id = {id(p): n for n, p in model.named_parameters()}
+        if all(id(p) in by_id for p in params):
+            names = [by_id[id(p)] for p in params]
+    return params, (list(names) if names is not None else None), model
+
+
+def _as_vector(theta, params, names, model, what: str) -> np.ndarray:
+    """A parameter vector given as a model, a state dict (name → array) or arrays shaped like
+    params, flattened in the order of ``params`` in float64 and checked finite."""
+    if isinstance(theta, Module):
+        theta = {n: p.data for n, p in theta.named_parameters()}
+    if isinstance(theta, Mapping):
+        if names is None:
+            raise TypeError(f"{what} is given by name (a dict or a model), but the parameters' names "
+                            f"are unknown: pass the model (or model.parameters()) as params")
+        missing = [n for n in names if n not in theta]
+        buffers = {n for n, _ in model.named_buffers()} if model is not None else set()
+        unexpected = [k for k in theta if k not in names and k not in buffers]
+        if missing or unexpected:
+            parts = (["missing keys: " + ", ".join(missing)] if missing else []) + \
+                    (["unexpected keys: " + ", ".join(map(str, unexpected))] if unexpected else [])
+            raise ValueError(f"{what}: " + "; ".join(parts))
+        arrays = [theta[n] for n in names]
+    elif isinstance(theta, (Tensor, np.ndarray)) and len(params) == 1:
+        arrays = [theta]
+    elif isinstance(theta, (list, tuple)):
+        arrays = list(theta)
+        if len(arrays) != len(params):
+            raise ValueError(f"{what} has {len(arrays)} arrays but there are {len(params)} parameters")
+    else:
+        raise TypeError(f"{what} must be a model, a dict of arrays by parameter name, or a list of "
+                        f"arrays shaped like params; got {type(theta).__name__}")
+    checked = []
+    for i, (a, p) in enumerate(zip(arrays, params)):
+        a = np.asarray(a.data if isinstance(a, Tensor) else a)
+        label = names[i] if names is not None else f"[{i}]"
+        if a.shape != p.shape:
+            raise ValueError(f"{what} {label} has shape {a.shape} but the parameter has shape {p.shape}")
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{what} {label} must hold numbers; got dtype {a.dtype}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{what} {label} contains NaN or inf")
+        checked.append(a)
+    return flatten(checked).astype(np.float64, copy=False)
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def _check_real(value, name: str, positive: bool) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) \
+        and math.isfinite(value) and (value > 0 if positive else value >= 0)
+    if not ok:
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; got {value!r}")
+    return float(value)
+
+
+class _Evaluator:
+    """Writes parameter vectors into ``params`` and evaluates ``loss_fn``; restores everything on exit."""
+
+    def __init__(self, loss_fn: Callable, params: list[Tensor], model: Module | None, mode):
+        if not callable(loss_fn):
+            raise TypeError(f"loss_fn must be a function of no arguments; got {type(loss_fn).__name__}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be 'eval', 'train' or None; got {mode!r}")
+        self.loss_fn, self.params, self.model, self.mode = loss_fn, params, model, mode
+
+    def __enter__(self) -> "_Evaluator":
+        self.saved = [p.data.copy() for p in self.params]
+        self.flags = [(m, m.training) for _, m in self.model.named_modules()] if self.model else []
+        if self.model is not None and self.mode is not None:
+            self.model.train(self.mode == "train")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for p, saved in zip(self.params, self.saved):
+            np.copyto(p.data, saved)
+        for module, flag in self.flags:
+            object.__setattr__(module, "training", flag)
+
+    def __call__(self, vector: np.ndarray) -> float:
+        for p, part in zip(self.params, unflatten(vector, self.params)):
+            np.copyto(p.data, part, casting="same_kind")
+        with no_grad():
+            if self.model is not None:
+                with no_side_effects(self.model):
+                    loss = self.loss_fn()
+            else:
+                loss = self.loss_fn()
+        if isinstance(loss, Tensor):
+            if loss.size != 1:
+                raise ValueError(f"loss_fn must return a scalar; got a Tensor of shape {loss.shape}")
+            return float(loss.data.reshape(()))
+        if isinstance(loss, numbers.Real) or (isinstance(loss, np.ndarray) and loss.size == 1):
+            return float(np.asarray(loss).reshape(()))
+        raise TypeError(f"loss_fn must return a scalar Tensor; got {type(loss).__name__}")
+
+
+def _grid(low: float, high: float, steps: int, must: Sequence[float]) -> np.ndarray:
+    """``steps`` points evenly spaced on [low, high], with each value of ``must`` on the grid exactly:
+    a grid point within rounding of it is snapped to it, otherwise it is inserted."""
+    grid = np.linspace(low, high, steps)
+    tol = 1e-9 * (high - low)
+    extra = []
+    for value in must:
+        nearest = int(np.argmin(np.abs(grid - value)))
+        if abs(grid[nearest] - value) <= tol:
+            grid[nearest] = value
+        else:
+            extra.append(value)
+    return np.union1d(grid, extra) if extra else grid
+
+
+def _symmetric_grid(span: float, steps: int) -> np.ndarray:
+    """``steps`` points evenly spaced on [−span, span], mirror-symmetric, with 0 exactly on it
+    (the middle point for odd ``steps``; inserted for even ``steps``)."""
+    half = (steps - 1) / 2
+    grid = span * ((np.arange(steps) - half) / half)
+    return grid if steps % 2 else np.union1d(grid, [0.0])
+
+
+# --- the line ------------------------------------------------------------------------------------
+
+@dataclass
+class LineResult:
+    """L(θ(α)) on a grid of α, θ(α) = (1 − α)θ_a + αθ_b; α = 0 and α = 1 are always on the grid.
+
+    ``distance``: ‖θ_b − θ_a‖. ``loss_a``, ``loss_b``: the losses at the two ends. ``barrier``: the
+    largest excess of the loss over the straight chord between the ends on [0, 1], (≤ 0 up to rounding
+    for a convex loss). ``plot(path)``: a PNG (``plots.plot_line``).
+    """
+
+    alphas: np.ndarray
+    losses: np.ndarray
+    distance: float
+    label_a: str = "θ_a"
+    label_b: str = "θ_b"
+
+    def _at(self, alpha: float) -> float:
+        return float(self.losses[np.flatnonzero(self.alphas == alpha)[0]])
+
+    @property
+    def loss_a(self) -> float:
+        return self._at(0.0)
+
+    @property
+    def loss_b(self) -> float:
+        return self._at(1.0)
+
+    @property
+    def barrier(self) -> float:
+        inside = (self.alphas >= 0.0) & (self.alphas <= 1.0)
+        a = self.alphas[inside]
+        chord = (1.0 - a) * self.loss_a + a * self.loss_b
+        return float(np.max(self.losses[inside] - chord))
+
+    def plot(self, path, **kwargs):
+        """Write the curve to the PNG file ``path`` (see ``plot_line``); returns ``path``."""
+        return plot_line(self, path, **kwargs)
+
+    def __str__(self) -> str:
+        best = int(np.nanargmin(self.losses)) if np.any(np.isfinite(self.losses)) else 0
+        return (f"loss along the line {self.label_a} (α=0) → {self.label_b} (α=1), "
+                f"‖θ_b − θ_a‖ = {self.distance:.4g}, {len(self.alphas)} points on "
+                f"[{self.alphas[0]:g}, {self.alphas[-1]:g}]\n"
+                f"  L({self.label_a}) = {self.loss_a:.6g}, L({self.label_b}) = {self.loss_b:.6g}, "
+                f"lowest {self.losses[best]:.6g} at α = {self.alphas[best]:.3g}, "
+                f"barrier above the chord {self.barrier:.4g}")
+
+
+def loss_along_line(loss_fn: Callable[[], Tensor], params, theta_a, theta_b, steps: int = 51,
+                    extend: float = 0.25, *, model: Module | None = None, mode="eval",
+                    labels: tuple[str, str] = ("θ_a", "θ_b")) -> LineResult:
+    """The loss on the line θ(α) = (1 − α)θ_a + αθ_b for α from −extend to 1 + extend.
+
+    ``theta_a``, ``theta_b``: parameter vectors, each a list of arrays shaped like ``params``, a
+    state dict (dotted name → array; buffers such as batch-norm running statistics are not
+    interpolated — they stay as they are in the model — and other extra keys are an error), or a
+    model with the same parameter names. ``steps`` points are evenly spaced on [−extend, 1 + extend]
+    and α = 0 and α = 1 are always among them (a grid point within rounding is snapped to them,
+    otherwise they are added), so ``loss_a`` is exactly L(θ_a) and ``loss_b`` exactly L(θ_b).
+    The parameters are restored bit for bit afterwards. ``labels`` name the ends in ``str`` and plots.
+
+    Example::
+
+        init = model.state_dict()
+        trainer.fit(X, y, epochs=50)
+        line = loss_along_line(lambda: F.cross_entropy(model(X), y), model, init, model,
+                               labels=("init", "trained"))
+        line.loss_a, line.loss_b, line.barrier
+        # two equivalent minima: θ and its permuted twin — a bump between them
+        twin = rv.diagnose.symmetry.permute_hidden_units(model, 0, [1, 0, 2, 3, 4, 5])
+        loss_along_line(loss_fn, model, model, twin).barrier   # > 0: not convex
+    """
+    params, names, model = _resolve(params, model)
+    steps = _check_int(steps, "steps", 2)
+    extend = _check_real(extend, "extend", positive=False)
+    a = _as_vector(theta_a, params, names, model, "theta_a")
+    b = _as_vector(theta_b, params, names, model, "theta_b")
+    alphas = _grid(-extend, 1.0 + extend, steps, must=(0.0, 1.0))
+    losses = np.empty(len(alphas))
+    with _Evaluator(loss_fn, params, model, mode) as evaluate:
+        for i, alpha in enumerate(alphas):
+            losses[i] = evaluate((1.0 - alpha) * a + alpha * b)  # exactly a at 0 and b at 1
+    return LineResult(alphas=alphas, losses=losses, distance=float(np.linalg.norm(b - a)),
+                      label_a=str(labels[0]), label_b=str(labels[1]))
+
+
+# --- directions ----------------------------------------------------------------------------------
+
+def normalize_filters(direction, params, one_dim: str = "zero") -> list[np.ndarray]:
+    """Filter-normalize ``direction`` (arrays shaped like ``params``) to the scale of ``params``.
+
+    For a parameter with ≥ 2 dimensions, each filter (slice along axis 0: a row of a Linear weight
+    W of shape (out, in), i.e. one unit's incoming weights) is rescaled, d_i ← d_i · ‖θ_i‖ / ‖d_i‖
+    (a filter whose direction or weights are all zero becomes zero). Parameters with ≤ 1 dimension
+    (biases, batch-norm γ, β): ``one_dim="zero"`` sets them to 0 (Li et al., 2018),
+    ``one_dim="normalize"`` rescales each as a whole, d ← d · ‖θ‖ / ‖d‖. Returns new float64 arrays.
+
+    Example::
+
+        d = normalize_filters([rng.standard_normal(p.shape) for p in params], params)
+        np.linalg.norm(d[0], axis=1)      # == np.linalg.norm(params[0].data, axis=1)
+    """
+    if one_dim not in ONE_DIM:
+        raise ValueError(f"one_dim must be 'zero' or 'normalize'; got {one_dim!r}")
+    params, _, _ = _resolve(params, None)
+    direction = list(direction)
+    if len(direction) != len(params):
+        raise ValueError(f"direction has {len(direction)} arrays but there are {len(params)} parameters")
+    out = []
+    for i, (d, p) in enumerate(zip(direction, params)):
+        d = np.asarray(d.data if isinstance(d, Tensor) else d, dtype=np.float64)
+        if d.shape != p.shape:
+            raise ValueError(f"direction[{i}] has shape {d.shape} but the parameter has shape {p.shape}")
+        w = p.data.astype(np.float64)
+        if w.ndim >= 2:
+            d_rows, w_rows = d.reshape(d.shape[0], -1), w.reshape(w.shape[0], -1)
+            d_norm = np.linalg.norm(d_rows, axis=1)
+            w_norm = np.linalg.norm(w_rows, axis=1)
+            scale = np.divide(w_norm, d_norm, out=np.zeros_like(w_norm), where=d_norm > 0)
+            out.append((d_rows * scale[:, None]).reshape(d.shape))
+        elif one_dim == "zero":
+            out.append(np.zeros_like(d))
+        else:
+            d_norm = float(np.linalg.norm(d))
+            out.append(d * (np.linalg.norm(w) / d_norm) if d_norm > 0 else np.zeros_like(d))
+    return out
+
+
+def random_directions(params, seed=0, filter_normalize: bool = True, count: int = 2,
+                      one_dim: str = "zero") -> list[list[np.ndarray]]:
+    """``count`` random directions in parameter space, each a list of float64 arrays like ``params``.
+
+    Each entry is drawn from N(0, 1) (one generator from ``seed``, directions drawn in turn); with
+    ``filter_normalize`` (the default) each direction is then filter-normalized to the scale of
+    ``params`` (``normalize_filters``; 1-D parameters zeroed unless ``one_dim="normalize"``). In
+    high dimension two such directions are nearly orthogonal.
+
+    Example::
+
+        delta, eta = random_directions(model, seed=0)
+        surface = loss_surface_2d(loss_fn, model, directions=(delta, eta))
+    """
+    params, _, _ = _resolve(params, None)
+    count = _check_int(count, "count", 1)
+    if not isinstance(filter_normalize, (bool, np.bool_)):
+        raise TypeError(f"filter_normalize must be True or False; got {filter_normalize!r}")
+    if one_dim not in ONE_DIM:
+        raise ValueError(f"one_dim must be 'zero' or 'normalize'; got {one_dim!r}")
+    rng = as_generator(seed)
+    directions = []
+    for _ in range(count):
+        d = [rng.standard_normal(p.shape) for p in params]
+        directions.append(normalize_filters(d, params, one_dim) if filter_normalize else d)
+    return directions
+
+
+# --- the plane -----------------------------------------------------------------------------------
+
+@dataclass
+class SurfaceResult:
+    """f(α, β) = L(θ + αδ + βη): ``losses[i, j]`` is the loss at (``alphas[i]``, ``betas[j]``).
+
+    ``directions``: (δ, η), each a list of float64 arrays shaped like the parameters.
+    ``center_loss``: f(0, 0) = L(θ) (0 is always on both grids). ``plot(path, kind=...)``: a PNG.
+    """
+
+    alphas: np.ndarray
+    betas: np.ndarray
+    losses: np.ndarray
+    directions: tuple = field(repr=False, default=())
+    filter_normalized: bool = True
+    one_dim: str = "zero"
+
+    @property
+    def center_loss(self) -> float:
+        i = np.flatnonzero(self.alphas == 0.0)[0]
+        j = np.flatnonzero(self.betas == 0.0)[0]
+        return float(self.losses[i, j])
+
+    def plot(self, path, **kwargs):
+        """Write the slice to the PNG file ``path`` (see ``plot_surface``); returns ``path``."""
+        return plot_surface(self, path, **kwargs)
+
+    def __str__(self) -> str:
+        finite = self.losses[np.isfinite(self.losses)]
+        low = f"{finite.min():.6g}" if finite.size else "nan"
+        high = f"{finite.max():.6g}" if finite.size else "nan"
+        how = "filter-normalized" if self.filter_normalized else "given/raw"
+        return (f"loss on a 2-D slice θ + αδ + βη ({how} directions), "
+                f"{len(self.alphas)}×{len(self.betas)} grid on α ∈ [{self.alphas[0]:g}, "
+                f"{self.alphas[-1]:g}], β ∈ [{self.betas[0]:g}, {self.betas[-1]:g}]\n"
+                f"  L(θ) = {self.center_loss:.6g}; over the slice from {low} to {high}")
+
+
+def loss_surface_2d(loss_fn: Callable[[], Tensor], params, directions=None, span: float = 1.0,
+                    steps: int = 21, seed=0, *, filter_normalize: bool = True, one_dim: str = "zero",
+                    model: Module | None = None, mode="eval") -> SurfaceResult:
+    """The loss on the plane θ + αδ + βη through the current parameters θ, α, β ∈ [−span, span].
+
+    ``directions``: None (default) draws two random directions from ``seed``, filter-normalized
+    (``random_directions(params, seed, filter_normalize, one_dim=one_dim)``: each row of each weight
+    matrix rescaled to the norm of the same row of θ, 1-D parameters zeroed by default); or a pair
+    (δ, η), each a list of arrays shaped like ``params`` or a dict by parameter name, used as given
+    (apply ``normalize_filters`` first to normalize your own). ``steps`` points per axis, evenly
+    spaced and mirror-symmetric, with 0 exactly on the grid (added if ``steps`` is even), so
+    ``center_loss`` is exactly L(θ). The parameters are restored bit for bit afterwards.
+    Costs len(alphas)·len(betas) loss evaluations.
+
+    Example::
+
+        surface = loss_surface_2d(lambda: F.cross_entropy(model(X), y), model, steps=31, seed=0)
+        surface.losses.shape, surface.center_loss
+        surface.plot("slice.png", kind="contour")
+    """
+    params, names, model = _resolve(params, model)
+    steps = _check_int(steps, "steps", 2)
+    span = _check_real(span, "span", positive=True)
+    if directions is None:
+        directions = random_directions(params, seed, filter_normalize, count=2, one_dim=one_dim)
+        normalized = bool(filter_normalize)
+    else:
+        if isinstance(directions, Mapping) or len(directions) != 2:
+            raise ValueError("directions must be a pair (δ, η) of parameter-shaped directions")
+        normalized = False
+    delta = _as_vector(directions[0], params, names, model, "directions[0]")
+    eta = _as_vector(directions[1], params, names, model, "directions[1]")
+    theta = flatten(params).astype(np.float64)
+    alphas, betas = _symmetric_grid(span, steps), _symmetric_grid(span, steps)
+    losses = np.empty((len(alphas), len(betas)))
+    with _Evaluator(loss_fn, params, model, mode) as evaluate:
+        for i, alpha in enumerate(alphas):
+            moved = theta + alpha * delta  # θ + 0·δ + 0·η is θ exactly
+            for j, beta in enumerate(betas):
+                losses[i, j] = evaluate(moved + beta * eta)
+    kept = tuple([np.array(part) for part in unflatten(v, params)] for v in (delta, eta))
+    return SurfaceResult(alphas=alphas, betas=betas, losses=losses, directions=kept,
+                         filter_normalized=normalized, one_dim=one_dim)
+
+
+__all__ = ["loss_along_line", "loss_surface_2d", "random_directions", "normalize_filters",
+           "LineResult", "SurfaceResult", "plot_line", "plot_surface"]

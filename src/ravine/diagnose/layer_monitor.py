@@ -1,0 +1,92 @@
+"""``LayerMonitor``: vanishing and exploding gradients, layer by layer, along training.
+
+Every ``every`` updates it records, for each layer's weight matrix W (named as in
+``named_parameters``, e.g. ``0.weight``):
+
+- ``grad_norm[0.weight]`` = ‖∂J/∂W‖_F — shrinking towards the input layer means vanishing gradients,
+  growing means exploding ones;
+- ``weight_norm[0.weight]`` = ‖W‖_F;
+- ``update_ratio[0.weight]`` = ‖ΔW‖_F / ‖W‖_F for the update just made (a common rule of thumb
+  is ~1e-3: much smaller and the layer hardly learns, much larger and it thrashes);
+- ``saturation[1]`` for each sigmoid or tanh module (named by its position): the fraction of its
+  units' pre-activations a with |a| beyond the threshold, where the derivative is nearly 0
+  (tanh'(2) ≈ 0.07, σ'(±4) ≈ 0.018 by default) — saturated units pass almost no gradient back.
+
+Rows go into ``history.steps`` (and ``monitor.rows``).
+
+Example::
+
+    trainer = rv.train.Trainer(model, opt, callbacks=[rv.diagnose.LayerMonitor(every=50)])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autodiff.mode import no_grad
+from ..nn.layers import Sigmoid, Tanh
+from ..nn.side_effects import no_side_effects
+from ..train.callbacks import Callback
+
+DEFAULT_THRESHOLDS = {Tanh: 2.0, Sigmoid: 4.0}
+
+
+def _norm(a: np.ndarray) -> float:
+    return float(np.sqrt(np.dot(a.reshape(-1).astype(np.float64), a.reshape(-1).astype(np.float64))))
+
+
+def saturation(model, x, thresholds=None) -> dict[str, float]:
+    """Fraction of saturated pre-activations per sigmoid/tanh module of a Sequential model on ``x``."""
+    thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    if not hasattr(model, "_modules") or not hasattr(model, "__iter__"):
+        return {}
+    out: dict[str, float] = {}
+    h = x
+    with no_side_effects(model), no_grad():
+        if hasattr(model, "dtype"):
+            from ..nn.module import as_input
+
+            h = as_input(h, model.dtype)
+        for name, module in model._modules.items():
+            limit = next((t for cls, t in thresholds.items() if isinstance(module, cls)), None)
+            if limit is not None:
+                out[name] = float(np.mean(np.abs(h.data) > limit))
+            h = module(h)
+    return out
+
+
+class LayerMonitor(Callback):
+    """Records per-layer gradient norms, weight norms, update ratios and saturation every N updates."""
+
+    def __init__(self, every: int = 10, thresholds: dict | None = None):
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"LayerMonitor: every must be a positive integer; got {every!r}")
+        self.every, self.thresholds = every, thresholds
+        self.rows: list[dict] = []
+        self._before = None
+
+    def _weights(self):
+        return [(n, p) for n, p in self.trainer.model.named_parameters() if p.regularize]
+
+    def on_batch_begin(self, step: int, logs: dict) -> None:
+        if (step - 1) % self.every:
+            self._before = None
+            return
+        self._before = {n: p.data.copy() for n, p in self._weights()}
+        self._inputs = logs["inputs"]
+
+    def on_batch_end(self, step: int, logs: dict) -> None:
+        if self._before is None:
+            return
+        row: dict = {"step": step, "epoch": self.trainer.epoch}
+        for name, p in self._weights():
+            before = self._before[name]
+            weight_norm = _norm(before)
+            row[f"grad_norm[{name}]"] = _norm(p.grad.data) if p.grad is not None else float("nan")
+            row[f"weight_norm[{name}]"] = _norm(p.data)
+            row[f"update_ratio[{name}]"] = _norm(p.data - before) / weight_norm if weight_norm else float("nan")
+        for name, fraction in saturation(self.trainer.model, self._inputs, self.thresholds).items():
+            row[f"saturation[{name}]"] = fraction
+        self._before = None
+        self.rows.append(row)
+        self.trainer.history.record_step(row)
