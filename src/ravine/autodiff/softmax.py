@@ -62,18 +62,17 @@ class LogSoftmax(Op):
 class CrossEntropy(Op):
     """L = −(1/m) Σ_t log softmax(a⁽ᵗ⁾)_{y⁽ᵗ⁾};  ∂L/∂a = g · (softmax(a) − onehot(y)) / m."""
 
-    __slots__ = ("labels", "rows", "probs")
+    __slots__ = ("labels", "rows", "exps", "totals")
 
     def __init__(self, labels: np.ndarray):
         self.labels = labels
-        self.rows = np.arange(len(labels))
+        self.rows = _rows(len(labels))
 
     def fprop(self, a):
-        # log softmax(a)_y = (a_y − max a) − log Σⱼ e^{aⱼ − max a}; the softmax is kept for bprop.
+        # log softmax(a)_y = (a_y − max a) − log Σⱼ e^{aⱼ − max a}; e and Σ are kept for bprop.
         shifted = a - np.maximum.reduce(a, axis=1, keepdims=True)
-        e = np.exp(shifted)
-        total = np.add.reduce(e, axis=1, keepdims=True)
-        self.probs = e / total
+        e = self.exps = np.exp(shifted)
+        total = self.totals = np.add.reduce(e, axis=1, keepdims=True)
         nll = np.log(total[:, 0]) - shifted[self.rows, self.labels]
         return np.asarray(np.add.reduce(nll) / len(self.labels))
 
@@ -83,10 +82,25 @@ class CrossEntropy(Op):
             onehot = np.zeros(a.shape, dtype=a.dtype)
             onehot[self.rows, self.labels] = 1
             return ((softmax(a, axis=1) - onehot) * scale,)
-        # the same rule on arrays, written in place: (p − e(y))·scale with p from fprop
-        grad = self.probs * scale
-        grad[self.rows, self.labels] -= scale
+        # the same rule on arrays, written in place: (p − e(y))·scale with p = e / Σ from fprop
+        grad = self.exps / self.totals
+        grad[self.rows, self.labels] -= 1
+        grad *= scale
         return (grad,)
+
+
+_ROWS: dict[int, np.ndarray] = {}
+
+
+def _rows(m: int) -> np.ndarray:
+    """0, 1, ..., m − 1 (read-only, cached: every mini-batch of the same size shares it)."""
+    rows = _ROWS.get(m)
+    if rows is None:
+        rows = np.arange(m)
+        rows.flags.writeable = False
+        if len(_ROWS) < 64:
+            _ROWS[m] = rows
+    return rows
 
 
 def _axis(axis: int, ndim: int) -> int:

@@ -284,21 +284,25 @@ class SymmetryReport:
 
     def __str__(self) -> str:
         perm = " ".join(str(int(i)) for i in self.permutation)
-        verdict = ("higher: L(mean over permutations) > mean of L over permutations = L(θ), which a "
-                   "convex loss cannot do, so the loss is not convex"
-                   if self.nonconvex else
-                   "not higher: this net does not witness non-convexity (identical units already?)")
+        n = self.units
+        if self.nonconvex:
+            verdict = (f"the averaged net ({n} identical units) is worse. A convex loss would give "
+                       f"L(mean of the {n}! equivalent nets) <= their mean loss = L(θ): "
+                       f"the loss is not convex")
+        else:
+            verdict = "the averaged net is not worse: no witness of non-convexity here"
+        width = 46
         lines = [
-            f"permutation symmetry of hidden layer {self.layer} ({self.units} units), "
+            f"permutation symmetry of hidden layer {self.layer} ({n} units), "
             f"{self.loss_name} on {self.examples} examples",
-            f"  loss of the net                        {self.loss:.6g}",
-            f"  loss with units permuted ({perm})  {self.permuted_loss:.6g}"
-            f"   max |output difference| {self.max_output_difference:.2g}",
-            f"  loss averaged over all {self.units}! permutations  {self.averaged_loss:.6g}"
+            f"  {'loss of the net':<{width}}{self.loss:.6g}",
+            f"  {'loss with the units permuted':<{width}}{self.permuted_loss:.6g}"
+            f"   (permutation {perm}; max |output difference| {self.max_output_difference:.2g})",
+            f"  {f'loss of the net averaged over all {n}! perms':<{width}}{self.averaged_loss:.6g}"
             f"   ({self.loss_increase:+.6g})",
-            f"  the averaged net (identical units) is {verdict}",
+            f"  {verdict}",
         ]
-        lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 

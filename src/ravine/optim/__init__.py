@@ -19,7 +19,8 @@ from .clip import clip_grad_norm_, clip_grad_value_
 from .groups import decay_groups
 from .optimizer import Optimizer
 from .rmsprop import RMSProp, RMSprop
+from .newton import Newton
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW",
+__all__ = ["Optimizer", "SGD", "Newton", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW",
            "clip_grad_norm_", "clip_grad_value_", "decay_groups", "schedules", "transforms"]

@@ -29,13 +29,14 @@ __all__ = ["Newton"]
 GOOD_RATIO = 0.75   # ρ above: the quadratic model is trusted, λ ← λ · SHRINK
 POOR_RATIO = 0.25   # ρ below (or the model predicts no decrease): λ ← λ · GROW
 SHRINK = 1.0 / 3.0
-GROW = 2.0
+GROW = 2.0          # also the first rejection's factor ν; each further rejection in a row doubles ν
 MIN_DAMPING = 1e-12  # λ is not shrunk below this (nor below its starting value, if smaller) ...
 MAX_DAMPING = 1e20   # ... nor grown above this
 # A step whose actual and predicted changes of the loss are both within this many ulps of the loss
 # is accepted with λ unchanged: at a minimum, the two differences are rounding noise and their ratio
 # means nothing (rejecting would only inflate λ).
-NOISE_ULPS = 1000.0
+NOISE_ULPS = 100.0
+_OWN_KEYS = ("damping", "damping_growth")  # Newton's scalars, in the first parameter's state
 
 
 def _check_max_params(value) -> int:
@@ -44,6 +45,11 @@ def _check_max_params(value) -> int:
     if value < 1:
         raise ValueError(f"Newton: max_params must be a positive integer; got {value!r}")
     return int(value)
+
+
+def _rounding(eigenvalues: np.ndarray) -> float:
+    """Eigenvalues within n·ε·max|Λ| of 0 are zero up to rounding (numpy's matrix_rank tolerance)."""
+    return len(eigenvalues) * np.finfo(np.float64).eps * float(np.abs(eigenvalues).max(initial=0.0))
 
 
 def _scalar(loss, when: str) -> Tensor:
@@ -59,7 +65,7 @@ class Newton(Optimizer):
 
     **The Newton step.** Near θ the loss is modelled by its second-order Taylor expansion,
 
-        L(θ + s) ≈ m(s) = L(θ) + gᵀs + ½ sᵀHs,       g = ∇L(θ),  H = ∇²L(θ)  (exact, double backprop)
+        L(θ + s) ≈ m(s) = L(θ) + gᵀs + ½ sᵀHs,    g = ∇L(θ),  H = ∇²L(θ) (exact: double backprop)
 
     and when H is positive definite m is minimized by s = −H⁻¹g: one step solves a quadratic
     exactly, whatever its conditioning — the ravines that make gradient descent zig-zag (a step
@@ -100,16 +106,20 @@ class Newton(Optimizer):
     Madsen, Nielsen & Tingleff's 1/3 and 2, "Methods for non-linear least squares problems", 2004):
 
     - the loss did not go down (actual decrease ≤ 0, or the new loss is not finite): the step is
-      **rejected** — θ is restored — and λ ← 2λ (with a positive prediction this is ρ ≤ 0);
-    - otherwise the step is accepted, and ρ > 3/4 → λ ← λ/3 (the model is good: trust it more);
-      ρ < 1/4, or a prediction ≤ 0 (the model said the loss would rise: H + λI was indefinite and
-      the step headed for a saddle or maximum) → λ ← 2λ; in between λ is kept;
-    - when both changes are within rounding noise of the loss (1000 ulps), ρ means nothing: the
+      **rejected** — θ is restored — and λ ← νλ, ν ← 2ν (ν = 2 after an accepted step: successive
+      rejections raise λ by 2, 4, 8, ..., so a λ far too small is corrected in a few steps, as in
+      Nielsen's rule). With a positive prediction this is ρ ≤ 0;
+    - otherwise the step is accepted, ν ← 2, and ρ > 3/4 → λ ← λ/3 (the model is good: trust it
+      more); ρ < 1/4, or a prediction ≤ 0 (the model said the loss would rise: H + λI was
+      indefinite and the step headed for a saddle or maximum) → λ ← 2λ; in between λ is kept;
+    - when both changes are within rounding noise of the loss (100 ulps), ρ means nothing: the
       step is accepted and λ kept (so λ does not inflate at a minimum).
 
     λ stays in [min(λ₀, 1e-12), 1e20]. A rejected step costs a whole ``step()`` (a new Hessian at
     the same point): call ``step`` in a loop. With ``adapt=False`` λ stays at ``damping``, the
-    closure runs once per step, and nothing is rejected.
+    closure runs once per step, and nothing is rejected. An LM-damped plain Newton only accepts
+    decreases, so it may still leave a saddle (slowly, once λ exceeds the most negative
+    eigenvalue and the steps become gradient-like); the pure method is ``adapt=False``.
 
     **The closure** re-evaluates the model on the same data and returns the loss (a scalar Tensor),
     as for ``torch.optim.LBFGS``; it is required. It needn't call ``backward()``: Newton
@@ -119,14 +129,17 @@ class Newton(Optimizer):
 
     **State.** Newton couples every parameter, so it takes one parameter group and its λ is one
     number: as in ``torch.optim.LBFGS`` it lives in the state of the first parameter,
-    ``state[first]["damping"]``; every parameter's ``"step"`` counts the calls to ``step()``
-    (accepted or rejected). So ``state_dict()``/``load_state_dict()`` resume the adaptation exactly.
-    ``current_damping`` reads λ; setting ``param_groups[0]["damping"]`` between steps restarts
-    the adaptation from the new value. ``last`` holds the figures of the last step: ``loss``,
-    ``new_loss`` (None without ``adapt``), ``grad_norm``, ``eig_min``, ``eig_max`` and
-    ``n_negative`` (of H), ``solver`` ("cholesky" or "eigh"), ``damping`` (the λ used),
-    ``next_damping``, ``predicted``, ``actual`` (decreases; ``actual`` None without ``adapt``),
-    ``rho`` (None without ``adapt``, NaN in the noise case), ``accepted``, ``step_norm`` (‖αd‖).
+    ``state[first]["damping"]``, with ν as ``state[first]["damping_growth"]``; every parameter's
+    ``"step"`` counts the calls to ``step()`` (accepted or rejected). So ``state_dict()`` and
+    ``load_state_dict()`` resume the adaptation exactly. ``current_damping`` reads λ; setting
+    ``param_groups[0]["damping"]`` between steps restarts the adaptation from the new value.
+
+    **Diagnostics.** ``last`` holds the figures of the last step: ``loss`` (before the step),
+    ``new_loss`` (after it; None without ``adapt``), ``grad_norm``, ``eig_min`` and ``eig_max``
+    (of H), ``n_negative`` (eigenvalues of H below −n·ε·max|Λ|: negative beyond rounding),
+    ``solver`` ("cholesky" or "eigh"), ``damping`` (the λ used), ``next_damping``, ``predicted``
+    and ``actual`` (decreases of the loss; ``actual`` None without ``adapt``), ``rho`` (None
+    without ``adapt``, NaN in the noise case), ``accepted``, ``step_norm`` (‖αd‖).
 
     Hyperparameters: ``damping=1e-3`` (λ₀ ≥ 0; > 0 when ``adapt``), ``saddle_free=False``,
     ``adapt=True``, ``lr=1.0`` (> 0). ``max_params=2000``: the construction is refused beyond it
@@ -156,7 +169,7 @@ class Newton(Optimizer):
         super().__init__(params, dict(lr=lr, damping=damping, saddle_free=saddle_free, adapt=adapt))
         group = self.param_groups[0]
         self._first = group["param_names"][0]
-        self.state[self._first]["damping"] = group["damping"]
+        self.state[self._first].update(damping=group["damping"], damping_growth=GROW)
         self._damping_set = group["damping"]  # the group's value λ was last (re)started from
 
     def check(self, h: dict) -> dict:
@@ -216,9 +229,9 @@ class Newton(Optimizer):
         lr, adapt, saddle_free = group["lr"], group["adapt"], group["saddle_free"]
         state = self.state[self._first]
         if group["damping"] != self._damping_set or not adapt:
-            state["damping"] = group["damping"]
+            state.update(damping=group["damping"], damping_growth=GROW)
             self._damping_set = group["damping"]
-        lam = float(state["damping"])
+        lam, growth = float(state["damping"]), float(state["damping_growth"])
 
         # the loss, g and H at θ: one evaluation, H by double backprop, g by a first-order pass
         evaluated: list[Tensor] = []
@@ -249,8 +262,13 @@ class Newton(Optimizer):
         after = actual = rho = None
         accepted, next_lam = True, lam
         if adapt:
-            with enable_grad():
-                after = float(_scalar(closure(), "after the step").data.reshape(()))
+            try:
+                with enable_grad():
+                    after = float(_scalar(closure(), "after the step").data.reshape(()))
+            except BaseException:  # leave θ as it was found
+                for p, old in zip(params, saved):
+                    p.data[...] = old
+                raise
             actual = before - after if math.isfinite(after) else -math.inf
             noise = NOISE_ULPS * np.finfo(params[0].dtype).eps * max(abs(before), abs(after) if
                                                                      math.isfinite(after) else 0.0)
@@ -259,19 +277,25 @@ class Newton(Optimizer):
             else:
                 rho = actual / predicted if predicted != 0 else math.copysign(math.inf, actual)
                 accepted = actual > 0
-                if not accepted or predicted <= 0 or rho < POOR_RATIO:
-                    next_lam = min(lam * GROW, max(MAX_DAMPING, lam))
+                if not accepted:
+                    next_lam, growth = lam * growth, 2.0 * growth
+                elif predicted <= 0 or rho < POOR_RATIO:
+                    next_lam = lam * GROW
                 elif rho > GOOD_RATIO:
                     next_lam = max(lam * SHRINK, min(MIN_DAMPING, lam))
-            if not accepted:
+                next_lam = min(next_lam, max(MAX_DAMPING, lam))
+                growth = min(growth, MAX_DAMPING)
+            if accepted:
+                growth = GROW
+            else:
                 for p, old in zip(params, saved):
                     p.data[...] = old
-            state["damping"] = next_lam
+            state.update(damping=next_lam, damping_growth=growth)
 
         self.last = {
             "loss": before, "new_loss": after, "grad_norm": float(np.linalg.norm(g)),
             "eig_min": float(eigenvalues[0]), "eig_max": float(eigenvalues[-1]),
-            "n_negative": int(np.sum(eigenvalues < 0)), "solver": solver,
+            "n_negative": int(np.sum(eigenvalues < -_rounding(eigenvalues))), "solver": solver,
             "damping": lam, "next_damping": next_lam, "predicted": predicted, "actual": actual,
             "rho": rho, "accepted": accepted, "step_norm": lr * float(np.linalg.norm(d)),
         }
@@ -308,15 +332,25 @@ class Newton(Optimizer):
         if not isinstance(saved_first, Mapping):  # malformed: the base class says how
             super().load_state_dict(state_dict)
             raise ValueError(f"{me}: the state of {first!r} is missing")
-        if "damping" not in saved_first:
-            raise ValueError(f"{me}: the state of {first!r} has no 'damping' (λ, the Levenberg–Marquardt "
-                             f"damping); was it saved by another optimizer?")
-        lam = saved_first["damping"]
-        lam = check_number(me, f"state[{first!r}]['damping']",
-                           lam.item() if isinstance(lam, np.ndarray) and lam.size == 1 else lam)
+        missing = [k for k in _OWN_KEYS if k not in saved_first]
+        if missing:
+            raise ValueError(f"{me}: the state of {first!r} has no {' or '.join(map(repr, missing))} "
+                             f"(λ and ν of the Levenberg–Marquardt damping); was it saved by another "
+                             f"optimizer?")
+        own = {}
+        for key, low in zip(_OWN_KEYS, (0.0, 1.0)):  # λ ≥ 0, ν ≥ 1
+            value = saved_first[key]
+            if isinstance(value, np.ndarray) and value.size == 1:
+                value = value.item()
+            own[key] = check_number(me, f"state[{first!r}][{key!r}]", value, low)
+        groups = state_dict.get("param_groups")
+        adapt = groups[0].get("adapt") if isinstance(groups, (list, tuple)) and groups and \
+            isinstance(groups[0], Mapping) else None
+        if adapt is True and own["damping"] == 0:
+            raise ValueError(f"{me}: state[{first!r}]['damping'] must be > 0 with adapt=True; got 0")
         stripped = dict(state_dict)
         stripped["state"] = dict(saved_state)
-        stripped["state"][first] = {k: v for k, v in saved_first.items() if k != "damping"}
-        super().load_state_dict(stripped)
-        self.state[first]["damping"] = lam
+        stripped["state"][first] = {k: v for k, v in saved_first.items() if k not in _OWN_KEYS}
+        super().load_state_dict(stripped)  # checks everything else before changing anything
+        self.state[first].update(own)
         self._damping_set = self.param_groups[0]["damping"]

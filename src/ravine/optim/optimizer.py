@@ -46,6 +46,7 @@ import numpy as np
 
 from ..autodiff.mode import enable_grad
 from ..autodiff.tensor import Tensor
+from .flat import FlatBlock
 from .transforms import ScalarTransform, chain
 
 __all__ = ["Optimizer", "check_number", "check_flag", "check_betas"]
@@ -146,11 +147,11 @@ class _Slot:
 class _Plan:
     """A group's compiled update: hyperparameters it was built from, and runs of (chain, slots)."""
 
-    __slots__ = ("key", "runs", "slots", "size", "keys", "lr", "rates")
+    __slots__ = ("key", "runs", "slots", "size", "keys", "lr", "rates", "blocks")
 
     def __init__(self, slots: list[_Slot]):
         self.key, self.runs, self.slots, self.size, self.keys = None, (), slots, len(slots), ()
-        self.lr, self.rates = None, ()
+        self.lr, self.rates, self.blocks = None, (), ()
 
 
 # --- the optimizer ---------------------------------------------------------------------------------
@@ -348,6 +349,12 @@ class Optimizer:
         plan.runs = tuple((tuple(t.cast(dtype).update for t in arrays), scalars, dtype.type,
                            tuple((s.param, s.state, *s.work) for s in slots))
                           for dtype, slots in by_dtype.items())
+        # Several parameters of a dtype: re-home them (and their state) into one block, so that
+        # one call per operation updates them all (see flat.py).
+        plan.blocks = tuple(
+            FlatBlock([s.param for s in slots], [s.state for s in slots], keys, dtype)
+            if len(slots) > 1 else None
+            for dtype, slots in by_dtype.items())
         plan.keys = keys
         plan.key = self._read_hyper(group)
         plan.lr = None
@@ -379,7 +386,25 @@ class Optimizer:
             if lr != plan.lr:
                 check_number(self._name, "lr", lr)
                 plan.lr, plan.rates = lr, tuple(run[2](lr) for run in plan.runs)
-            for (updates, scalars, ftype, slots), rate in zip(plan.runs, plan.rates):
+            for (updates, scalars, ftype, slots), rate, block in zip(plan.runs, plan.rates, plan.blocks):
+                t = block.step_if_ready() if block is not None else 0
+                if t:  # the whole block at once
+                    theta, (w0, w1) = block.theta, block.work
+                    u, out = block.gather_gradients(), w0
+                    for update in updates:
+                        u = update(u, block.state, theta, t, out)
+                        out = w1 if out is w0 else w0
+                    factor = rate
+                    if scalars:
+                        factor = lr
+                        for s in scalars:
+                            factor *= s.factor(t)
+                        factor = ftype(factor)
+                    _multiply(u, factor, out)
+                    theta -= out
+                    if not t % every:
+                        _flush(block.state, w0)
+                    continue
                 if not updates and not scalars:  # plain gradient descent
                     for param, state, w0, w1 in slots:
                         grad = param.grad
