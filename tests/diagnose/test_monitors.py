@@ -13,7 +13,6 @@ import pytest
 import ravine as rv
 from ravine.diagnose.curvature_monitor import CurvatureMonitor
 from ravine.diagnose.layer_monitor import LayerMonitor, saturation
-from ravine.nn import functional as F
 
 
 class Recorder(rv.train.Callback):

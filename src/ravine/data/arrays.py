@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 
 from ._args import float_dtype
-from ._chunks import first_non_finite
+from .._chunks import first_non_finite
 from .dataset import Dataset
 from .errors import DataError, DataFileNotFoundError
 from .labels import check_task, encode_array_labels

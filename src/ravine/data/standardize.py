@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._chunks import first_non_finite, iter_row_chunks
+from .._chunks import first_non_finite, iter_row_chunks
 
 FORMAT = "ravine.Standardizer"
 VERSION = 1

@@ -146,7 +146,8 @@ def diagnose_point(loss_fn: Callable[[], Tensor], params, k: int = 3, grad_tol: 
         τ_g = grad_tol · max(1, |L|),        τ_c = curvature_tol · max(1, max(|λ₁|, |λₙ|)),
 
     (absolute for losses and curvatures of order one or less, relative to their scale above it, so
-    that rescaling the loss by a large factor does not change the verdict), the verdict is, in order:
+    that rescaling the loss by a large factor does not change the verdict; a loss carrying a large
+    constant offset loosens τ_g, so lower ``grad_tol`` there), the verdict is, in order:
 
     1. ``"plateau"`` if ‖g‖ ≤ τ_g and max(|λ₁|, |λₙ|) ≤ τ_c (no slope, no curvature);
     2. ``"not critical"`` if ‖g‖ > τ_g;

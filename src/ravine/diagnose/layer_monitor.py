@@ -5,8 +5,8 @@ Every ``every`` updates it records, for each layer's weight matrix W (named as i
 
 - ``grad_norm[0.weight]`` = ‖∂J/∂W‖_F — shrinking towards the input layer means vanishing gradients,
   growing means exploding ones;
-- ``weight_norm[0.weight]`` = ‖W‖_F;
-- ``update_ratio[0.weight]`` = ‖ΔW‖_F / ‖W‖_F for the update just made (a common rule of thumb
+- ``weight_norm[0.weight]`` = ‖W‖_F after the update;
+- ``update_ratio[0.weight]`` = ‖ΔW‖_F / ‖W‖_F for the update just made, W before it (a common rule of thumb
   is ~1e-3: much smaller and the layer hardly learns, much larger and it thrashes);
 - ``saturation[1]`` for each sigmoid or tanh module (named by its position): the fraction of its
   units' pre-activations a with |a| beyond the threshold, where the derivative is nearly 0

@@ -1,4 +1,6 @@
-"""Row blocks of a (possibly memory-mapped) 2-D array, so no pass ever allocates the whole array."""
+"""Row blocks of a (possibly memory-mapped) array, so no pass ever allocates the whole array.
+
+Shared by every layer (the data layer's validation and statistics, the model's input checks)."""
 
 from __future__ import annotations
 
