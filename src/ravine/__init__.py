@@ -6,7 +6,16 @@ from .autodiff import (Tensor, enable_grad, grad, is_grad_enabled, no_grad,  # n
                        set_grad_enabled)
 from .autodiff import (abs, exp, log, matmul, maximum, minimum, relu, sigmoid, sign,  # noqa: E402
                        softmax, log_softmax, sqrt, tanh, where)
-from . import autodiff, data, nn, optim, fast, diagnose, train  # noqa: E402
+from . import autodiff, data, nn, optim, fast, diagnose, train, runs  # noqa: E402
 
 __all__ = ["Tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
-           "autodiff", "data", "nn", "optim", "fast", "diagnose", "train", "__version__"]
+           "autodiff", "data", "nn", "optim", "fast", "runs", "diagnose", "train", "__version__"]
+
+
+def __getattr__(name):
+    # ravine.sklearn imports scikit-learn's estimator machinery: loaded on first use only.
+    if name == "sklearn":
+        import importlib
+
+        return importlib.import_module(".sklearn", __name__)
+    raise AttributeError(f"module 'ravine' has no attribute {name!r}")

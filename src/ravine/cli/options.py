@@ -1,8 +1,9 @@
-"""Parsers for option values shared by subcommands, each failing with a message naming the option."""
+"""Parsers for option values, each failing with a message that says what was expected."""
 
 from __future__ import annotations
 
 import argparse
+import math
 
 
 def hidden_sizes(text: str) -> list[int]:
@@ -18,31 +19,22 @@ def hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return value
+def _number(cast, expected: str, ok):
+    """A parser: ``cast(text)`` if that works, is finite and ``ok(value)``, else a clear error."""
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
+        return value
+
+    return parse
 
 
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0; got {text!r}")
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0; got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0; got {text!r}")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0; got {text!r}")
-    return value
+positive_int = _number(int, "a positive integer", lambda v: v >= 1)
+non_negative_int = _number(int, "an integer ≥ 0", lambda v: v >= 0)
+positive_float = _number(float, "a finite number > 0", lambda v: v > 0)
+non_negative_float = _number(float, "a finite number ≥ 0", lambda v: v >= 0)
+below_one = _number(float, "a number in [0, 1)", lambda v: 0 <= v < 1)

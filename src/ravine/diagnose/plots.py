@@ -15,11 +15,11 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 
 import numpy as np
+
+from .._atomic import atomic_open
 
 KINDS = ("contour", "surface")
 
@@ -49,28 +49,10 @@ def _new_figure(figsize):
 
 
 def save_png(fig, path, dpi: int = 120) -> None:
-    """Render ``fig`` to ``path`` as a PNG, atomically: temporary file in the same folder, flush,
-    fsync, ``os.replace``; the temporary file is removed if anything fails."""
-    target = _check_path(path)
-    folder, base = os.path.split(os.path.abspath(target))
-    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows it
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """Render ``fig`` to ``path`` as a PNG, atomically (``ravine._atomic``: temporary file in the
+    same folder, flush, fsync, ``os.replace``; the temporary file is removed if anything fails)."""
+    with atomic_open(_check_path(path), "wb") as f:
+        fig.savefig(f, format="png", dpi=dpi)
 
 
 def _finite_or_nan(values) -> np.ndarray:

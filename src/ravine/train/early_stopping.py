@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .callbacks import Callback
 
 
@@ -80,9 +82,11 @@ class EarlyStopping(Callback):
             self.trainer.model.load_state_dict(self.best_state)
 
     def state_dict(self) -> dict:
+        """The look-ahead's progress, with the best epoch's weights (to resume a run exactly)."""
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                "stopped_epoch": self.stopped_epoch}
+                "stopped_epoch": self.stopped_epoch, "best_state": dict(self.best_state or {})}
 
     def load_state_dict(self, state: dict) -> None:
-        self.best, self.best_epoch = state["best"], state["best_epoch"]
-        self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
+        self.best, self.best_epoch = float(state["best"]), state["best_epoch"]
+        self.wait, self.stopped_epoch = int(state["wait"]), state["stopped_epoch"]
+        self.best_state = {k: np.array(v) for k, v in state["best_state"].items()} or None

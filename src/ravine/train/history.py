@@ -25,7 +25,8 @@ class History:
         self.stop_reason = stop_reason
 
     def append(self, logs: dict) -> None:
-        self.epochs.append(dict(logs))
+        """Add an epoch's row: the dict itself, so keys added to it later (by callbacks) are kept."""
+        self.epochs.append(logs)
 
     def record_step(self, logs: dict) -> None:
         """Add a per-step row; rows of the same ``step`` (from several monitors) are merged."""

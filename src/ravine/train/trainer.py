@@ -34,6 +34,7 @@ from ..optim.clip import clip_grad_norm_, clip_grad_value_
 from .callbacks import CallbackList
 from .history import History
 from .progress import default_progress
+from .state import restore_trainer, trainer_state
 
 LOSSES = {"cross_entropy": F.cross_entropy, "mse": F.mse_loss}
 
@@ -59,6 +60,7 @@ class Trainer:
     ``clip_norm`` / ``clip_value``: clip the gradients (global norm / each entry) before each update.
     ``callbacks``: ``rv.train.Callback`` instances (early stopping, monitors). ``progress``: "auto"
     (a progress bar on a terminal, plain lines otherwise), "bar", "lines" or False.
+    ``shuffle``: draw a new order of the examples every epoch (default), or keep the data's order.
     ``compiled``: "auto" (default) runs each step of a plain MLP (no batch norm or dropout) with
     ``rv.fast.CompiledStep`` — the same boxes called in a fixed order, bit for bit the same
     gradients, without the graph's overhead; False always records the graph.
@@ -67,7 +69,7 @@ class Trainer:
     def __init__(self, model, optimizer=None, loss: str = "cross_entropy", regularizers=(),
                  batch_size: int = 32, seed=0, callbacks=(), schedule=None,
                  schedule_monitor: str = "val_loss", clip_norm: float | None = None,
-                 clip_value: float | None = None, progress="auto", compiled="auto"):
+                 clip_value: float | None = None, progress="auto", compiled="auto", shuffle: bool = True):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
         if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
@@ -85,6 +87,7 @@ class Trainer:
         if compiled not in ("auto", False):
             raise ValueError(f"compiled must be 'auto' or False; got {compiled!r}")
         self.compiled = compiled
+        self.shuffle = bool(shuffle)
         self.loss_fn = LOSSES[loss]
         self.regularizers = list(regularizers)
         self.batch_size = int(batch_size)
@@ -142,8 +145,12 @@ class Trainer:
         """(data loss, training objective J = loss + penalties) of the model on one mini-batch."""
         return self._objective(self.model(xb), yb)
 
-    def fit(self, X, y, epochs: int = 100, validation_data=None) -> History:
-        """Train for ``epochs`` more epochs (or until a callback stops it); return the History."""
+    def fit(self, X, y, epochs: int = 100, validation_data=None, checkpoint=None) -> History:
+        """Train for ``epochs`` more epochs (or until a callback stops it); return the History.
+
+        ``checkpoint(trainer)``, if given, is called at the end of every epoch, after every callback
+        (so it sees the epoch's complete row and any decision to stop): save ``trainer.state()``.
+        """
         X, y = self._check_data(X, y, "training")
         valid = self._check_data(*validation_data, "validation") if validation_data is not None else None
         if not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -165,11 +172,21 @@ class Trainer:
                 logs.update({f"val_{k}": v for k, v in self.evaluate(*valid, checked=True).items()})
             logs["seconds"] = time.perf_counter() - started
             self._observe_plateau(logs)
+            self.history.append(logs)  # the row itself: keys callbacks add below land in it too
             callbacks.on_epoch_end(self.epoch, logs)
-            self.history.append(logs)
-        self.history.stop_reason = self.stop_reason
+            self.history.stop_reason = self.stop_reason
+            if checkpoint is not None:
+                checkpoint(self)
         callbacks.on_train_end({"epoch": self.epoch})
         return self.history
+
+    def state(self) -> tuple[dict, dict]:
+        """(arrays, JSON-safe meta): the whole training state, for ``load_state`` (train/state.py)."""
+        return trainer_state(self)
+
+    def load_state(self, arrays: dict, meta: dict) -> None:
+        """Continue from a state saved by ``state()`` (same model, optimizer and callbacks)."""
+        restore_trainer(self, arrays, meta)
 
     def _run_epoch(self, X, y, callbacks, logs) -> None:
         from ..data import batches
@@ -182,7 +199,7 @@ class Trainer:
         one_is_too_few = any(isinstance(m, BatchNorm1d) for _, m in model.named_modules())
         compiled = self._compiled_step()
         total_loss, wrong, seen = 0.0, 0, 0
-        for index in batches(len(X), self.batch_size, shuffle=True, seed=self.rng):
+        for index in batches(len(X), self.batch_size, shuffle=self.shuffle, seed=self.rng):
             if one_is_too_few and len(index) == 1:
                 continue  # batch norm cannot normalize a batch of one example: skip that remainder
             xb, yb = X[index], y[index]

@@ -21,10 +21,12 @@ from typing import Any
 from ._base import Schedule
 
 
-def get(spec: Any) -> Schedule:
+def get(spec: Any, lr: float | None = None) -> Schedule:
     """A schedule from a spec string, a ``to_dict()`` dict, or a schedule (returned as is).
 
-    Errors are ValueErrors that quote the spec and name the bad part.
+    With ``lr``, every schedule in a spec string that takes an lr and gives none starts from it
+    (``ravine train --schedule cosine:steps=1000 --lr 0.1``). Errors are ValueErrors that quote the
+    spec and name the bad part.
 
     >>> from ravine.optim import schedules
     >>> schedules.get("inverse_time:lr=0.1,decay=1e-3")
@@ -43,10 +45,29 @@ def get(spec: Any) -> Schedule:
     if not isinstance(spec, str):
         raise TypeError(f"a schedule spec must be a string such as 'cosine:lr=0.1,steps=1000', a "
                         f"dict or a schedule; got {spec!r} of type {type(spec).__name__}")
+    if lr is not None:
+        spec = with_default_lr(spec, lr)
     try:
         return _parse(spec)
     except ValueError as error:
         raise ValueError(f"bad schedule spec {spec!r}: {error}") from None
+
+
+def with_default_lr(spec: str, lr: float) -> str:
+    """``spec`` with ``lr=<lr>`` added to each schedule in it that takes an lr and gives none.
+
+    >>> with_default_lr("hold:k=10,then=cosine:steps=100", 0.5)
+    'hold:k=10,then=cosine:lr=0.5,steps=100'
+    """
+    parts = spec.split("then=")
+    for i, part in enumerate(parts):
+        name, _, args = part.partition(":")
+        family = Schedule.registry.get(name.strip())
+        own = [a for a in args.split(",") if a.strip()]
+        if family is None or "lr" not in family._kinds or any(a.strip().startswith("lr=") for a in own):
+            continue
+        parts[i] = f"{name}:lr={lr!r}" + (f",{args}" if args else "")
+    return "then=".join(parts)
 
 
 def from_dict(data: dict) -> Schedule:
