@@ -11,15 +11,19 @@ def ravine(*args, timeout=300):
                           timeout=timeout)
 
 
-def test_train_defaults_reach_95_percent_on_digits():
-    result = ravine("train")
+def test_train_defaults_reach_95_percent_on_digits(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "ravine.cli", "train"], capture_output=True, text=True,
+                            timeout=300, cwd=tmp_path)  # the default run folder goes under ./runs
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     epoch_lines = [line for line in lines if line.startswith("epoch")]
     assert len(epoch_lines) == 30
-    assert "train error" in lines[-2] and "valid error" in lines[-2] and "test error" in lines[-2]
-    accuracy = float(lines[-1].split()[-1])
+    final = next(line for line in lines if line.startswith("final"))
+    assert "train error" in final and "valid error" in final and "test error" in final
+    accuracy = float(next(line for line in lines if line.startswith("test accuracy")).split()[-1])
     assert accuracy >= 0.95
+    folders = list((tmp_path / "runs").iterdir())
+    assert len(folders) == 1 and folders[0].name.endswith("-digits")
 
 
 def test_gradcheck_command_passes_on_a_correct_model():
@@ -35,7 +39,7 @@ def test_gradcheck_command_passes_on_a_correct_model():
     (["train", "--activation", "softplus"], "--activation: invalid choice: 'softplus'"),
     (["train", "--data", "no/such/file.csv"], "no/such/file.csv"),
     (["train", "--data", "mnist"], "mnist"),
-    (["train", "--init", "orthogonal", "--epochs", "1"], "unknown init 'orthogonal'"),
+    (["train", "--init", "orthogonal", "--epochs", "1"], "--init must be one of glorot_uniform"),
     (["gradcheck", "--eps", "0"], "--eps: expected a finite number > 0"),
 ])
 def test_bad_input_is_one_error_line_and_exit_2(args, message):

@@ -1,17 +1,21 @@
 """The ``ravine`` command: ``ravine train``, ``ravine gradcheck``, ...
 
 Bad input never shows a traceback: the command prints one line ``error: …`` naming what was wrong
-and where, and exits with status 2.
+and where, and exits with status 2 (set RAVINE_TRACEBACK=1 to see the traceback instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from . import gradcheck_command, train_command
+from . import (diagnose_command, evaluate_command, gradcheck_command, landscape_command, predict_command,
+               runs_command, train_command)
 
-COMMANDS = {"train": train_command, "gradcheck": gradcheck_command}
+COMMANDS = {"train": train_command, "evaluate": evaluate_command, "predict": predict_command,
+            "runs": runs_command, "gradcheck": gradcheck_command, "diagnose": diagnose_command,
+            "landscape": landscape_command}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name, module in COMMANDS.items():
         command = sub.add_parser(name, help=module.HELP, description=module.__doc__,
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=getattr(module, "FORMATTER",
+                                                         argparse.ArgumentDefaultsHelpFormatter))
         module.add_arguments(command)
-        command.set_defaults(run=module.run)
+        command.set_defaults(handler=module.run)
     return parser
 
 
@@ -38,8 +43,10 @@ def main(argv=None) -> int:
     """Entry point of the ``ravine`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        return int(args.handler(args) or 0)
     except (ValueError, TypeError, OSError, KeyError) as err:
+        if os.environ.get("RAVINE_TRACEBACK"):
+            raise
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -27,7 +27,7 @@ Example:
 
 from .arrays import load_npy, load_npy_memmap, load_npz
 from .batches import batches, iter_batches
-from .csvfile import load_csv
+from .csvfile import load_csv, load_csv_features
 from .dataset import Dataset
 from .errors import DataError, DataFileNotFoundError
 from .registry import DATASETS, GENERATED, load
@@ -40,7 +40,7 @@ open_memmap = load_npy_memmap  # the other name the design notes use
 
 __all__ = [
     "DATASETS", "GENERATED", "SHIPPED", "Dataset", "DataError", "DataFileNotFoundError",
-    "Standardizer", "batches", "iter_batches", "load", "load_csv", "load_npy", "load_npy_memmap",
+    "Standardizer", "batches", "iter_batches", "load", "load_csv", "load_csv_features", "load_npy", "load_npy_memmap",
     "load_npz", "load_shipped", "make_blobs", "make_circles", "make_moons", "make_spirals",
     "make_xor", "open_memmap", "split_indices", "train_valid_test_split",
 ]

@@ -77,12 +77,20 @@ def _nonblank_rows(reader):
         yield reader.line_num, fields
 
 
+NO_LABELS = object()  # label_column for a file of features only (inputs to predict on)
+
+
 class _Columns:
     """The shape of the file: column count, header names, which column holds the labels."""
 
     def __init__(self, path, first_line, first, label_column):
         self.path = path
         self.n = len(first)
+        if label_column is NO_LABELS:
+            self.label, self.features = None, list(range(self.n))
+            self.has_header = _has_text(first)
+            self.names = [c.strip() for c in first] if self.has_header else None
+            return
         if self.n < 2:
             hint = ""
             for sep, name in ((";", "semicolons"), ("\t", "tabs")):
@@ -192,7 +200,7 @@ def _read(path, label_column):
                 if not finite:
                     raise _bad_cell(cols, fields, line)
                 buffer.append(values)
-                labels.append(fields[label].strip())
+                labels.append(fields[label].strip() if label is not None else "")
                 lines.append(line)
                 if len(buffer) == _BLOCK_ROWS:
                     blocks.append(np.array(buffer, dtype=np.float64))
@@ -262,6 +270,42 @@ def _labels(cols: _Columns, labels, lines, task, dtype):
     require_two_classes(classes, path=cols.path, column=j + 1, column_name=cols.name(j),
                         what="labels in this column")
     return y, classes
+
+
+def load_csv_features(path, n_features: int, label_column=None, dtype="float32") -> np.ndarray:
+    """The feature matrix of a CSV to predict on, checked cell by cell like ``load_csv``.
+
+    The file holds either ``n_features`` columns (features only) or one more, the label column of
+    the training data (``label_column``, default the last), which is then ignored. Any other width
+    is an error naming the file and both counts.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "new.csv"
+        >>> _ = p.write_text("a,b\\n1,2\\n3,4\\n")
+        >>> load_csv_features(p, 2).tolist()
+        [[1.0, 2.0], [3.0, 4.0]]
+    """
+    dt = float_dtype(dtype)
+    p = _open_checked(path)
+    with open(p, newline="", encoding="utf-8-sig") as f:
+        try:
+            first = next(_nonblank_rows(csv.reader(f)), None)
+        except (csv.Error, UnicodeDecodeError):
+            first = None  # _read reports it, with its line
+    width = len(first[1]) if first else 0
+    if first is not None and width not in (n_features, n_features + 1):
+        raise DataError(f"has {width} columns; the model takes {n_features} features (give those "
+                        f"{n_features} columns, optionally with the label column)", path=p,
+                        line=first[0])
+    cols, X64, _, lines = _read(p, NO_LABELS if width == n_features else label_column)
+    with np.errstate(over="ignore"):
+        X = X64.astype(dt)
+    if not np.isfinite(X).all():
+        i, k = (int(v) for v in np.argwhere(~np.isfinite(X))[0])
+        raise cols.error(f"{float(X64[i, k])!r} does not fit in {dt}; the model is {dt}", lines[i],
+                         cols.features[k])
+    return X
 
 
 def load_csv(path, label_column=None, dtype="float32", task=None) -> Dataset:

@@ -24,20 +24,16 @@ import time
 import numpy as np
 
 from .._checks import check_finite
-from ..autodiff.mode import no_grad
+from .._random import as_generator
 from ..autodiff.softmax import check_labels
-from ..nn import functional as F
 from ..fast import CompiledStep, why_not_compiled
 from ..nn.batchnorm import BatchNorm1d
-from .._random import as_generator
 from ..optim.clip import clip_grad_norm_, clip_grad_value_
 from .callbacks import CallbackList
+from .evaluate import LOSSES, evaluate, predict_output
 from .history import History
 from .progress import default_progress
 from .state import restore_trainer, trainer_state
-
-LOSSES = {"cross_entropy": F.cross_entropy, "mse": F.mse_loss}
-
 
 def _mean_squared_error_targets(y: np.ndarray, out_features: int, dtype) -> np.ndarray:
     targets = np.asarray(y, dtype=dtype)
@@ -269,24 +265,10 @@ class Trainer:
     # --- evaluation ---------------------------------------------------------------------------
     def predict_output(self, X, batch_size: int = 4096) -> np.ndarray:
         """The model's raw output (logits or regression values) for every row of X."""
-        model = self.model
-        was_training = model.training
-        model.eval()
-        try:
-            with no_grad():
-                parts = [model(X[i:i + batch_size]).data for i in range(0, len(X), batch_size)]
-        finally:
-            model.train(was_training)
-        return np.concatenate(parts) if parts else np.empty((0, self._out_features()))
+        return predict_output(self.model, X, batch_size)
 
     def evaluate(self, X, y, checked: bool = False) -> dict:
         """{'loss': mean loss, 'error': classification error (classification only)} on (X, y)."""
         if not checked:
             X, y = self._check_data(X, y, "evaluation")
-        out = self.predict_output(X)
-        with no_grad():
-            loss = self.loss_fn(out, y).item() if len(X) else math.nan
-        result = {"loss": loss}
-        if self.classification:
-            result["error"] = float(np.mean(out.argmax(axis=1) != y)) if len(X) else math.nan
-        return result
+        return evaluate(self.model, X, y, self.loss_name)
