@@ -33,12 +33,13 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 __all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
-           "atomic_save_npz", "npz_bytes", "json_text", "fsync_folder", "TEMP_SUFFIX"]
+           "atomic_save_npz", "npz_bytes", "json_text", "fsync_folder", "TEMP_SUFFIX", "writable_file"]
 
 TEMP_SUFFIX = ".tmp"
 
 
-def _target(path) -> str:
+def writable_file(path) -> str:
+    """``path`` as a str naming a file whose folder exists (the checks every atomic write makes)."""
     try:
         target = os.fspath(path)
     except TypeError:
@@ -81,7 +82,7 @@ def atomic_open(path, mode: str = "wb", *, encoding: str = "utf-8",
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"mode must be 'wb' or 'w'; got {mode!r}")
-    target = _target(path)
+    target = writable_file(path)
     folder, base = os.path.split(os.path.abspath(target))
     tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)

@@ -19,23 +19,15 @@ import os
 
 import numpy as np
 
-from .._atomic import atomic_open
+from .._atomic import atomic_open, writable_file
 
 KINDS = ("contour", "surface")
 
 
 def _check_path(path) -> str:
-    try:
-        target = os.fspath(path)
-    except TypeError:
-        raise TypeError(f"path must be a file path (str or os.PathLike); got {type(path).__name__}") from None
-    if isinstance(target, bytes):
-        target = os.fsdecode(target)
+    target = writable_file(path)
     if not target.lower().endswith(".png"):
         raise ValueError(f"path must name a .png file; got {target!r}")
-    folder = os.path.dirname(os.path.abspath(target))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {target!r}: the folder {folder!r} does not exist")
     return target
 
 
