@@ -29,6 +29,7 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python benchmarks/bench_epoch.py
+	$(BIN)/python benchmarks/bench_estimators.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .hypothesis
