@@ -208,3 +208,22 @@ def test_help_documents_every_option_with_its_default():
     for key in TrainConfig.keys():
         assert f"--{key.replace('_', '-')}" in text, key
     assert text.count("(default:") >= len(TrainConfig.keys())
+
+
+def test_diagnose_prints_the_verdict_of_the_final_point(trained):
+    result = ravine("diagnose", trained, "--rows", "60")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "point:" in out and "gradient norm" in out and "lowest eigenvalues" in out
+    assert any(v in out for v in ("minimum", "saddle", "plateau", "not critical", "maximum"))
+
+
+@pytest.mark.parametrize("kind", ["line", "surface"])
+def test_landscape_writes_a_png(trained, tmp_path, kind):
+    import matplotlib.image
+
+    out = tmp_path / f"{kind}.png"
+    result = ravine("landscape", trained, "--kind", kind, "--rows", "60", "--steps", "9", "--output", out)
+    assert result.returncode == 0, result.stderr
+    image = matplotlib.image.imread(out)
+    assert image.ndim == 3 and image.shape[0] > 100 and len(np.unique(image.reshape(-1, image.shape[2]), axis=0)) > 20
