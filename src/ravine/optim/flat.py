@@ -16,6 +16,17 @@ from __future__ import annotations
 import numpy as np
 
 
+# Gathering the gradients into the block copies every entry once (~0.3 ns each); one NumPy call
+# saved is ~0.7 µs, four per parameter per step. So a block pays while the parameters average
+# fewer than about 8,000 entries (measured: 40-100-100-10 gains, 784-256-256-10 loses ~5%).
+MAX_MEAN_SIZE = 8192
+
+
+def worth_a_block(sizes: list[int]) -> bool:
+    """Whether parameters of these sizes update faster as one block than one by one."""
+    return len(sizes) > 1 and sum(sizes) <= MAX_MEAN_SIZE * len(sizes)
+
+
 class FlatBlock:
     """Parameters of one dtype (and their state arrays under ``keys``) re-homed into flat arrays.
 

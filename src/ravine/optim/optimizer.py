@@ -46,7 +46,7 @@ import numpy as np
 
 from ..autodiff.mode import enable_grad
 from ..autodiff.tensor import Tensor
-from .flat import FlatBlock
+from .flat import FlatBlock, worth_a_block
 from .transforms import ScalarTransform, chain
 
 __all__ = ["Optimizer", "check_number", "check_flag", "check_betas"]
@@ -349,11 +349,11 @@ class Optimizer:
         plan.runs = tuple((tuple(t.cast(dtype).update for t in arrays), scalars, dtype.type,
                            tuple((s.param, s.state, *s.work) for s in slots))
                           for dtype, slots in by_dtype.items())
-        # Several parameters of a dtype: re-home them (and their state) into one block, so that
-        # one call per operation updates them all (see flat.py).
+        # Several small parameters of a dtype: re-home them (and their state) into one block, so
+        # that one call per operation updates them all (see flat.py).
         plan.blocks = tuple(
             FlatBlock([s.param for s in slots], [s.state for s in slots], keys, dtype)
-            if len(slots) > 1 else None
+            if worth_a_block([s.param.data.size for s in slots]) else None
             for dtype, slots in by_dtype.items())
         plan.keys = keys
         plan.key = self._read_hyper(group)
