@@ -227,3 +227,12 @@ def test_landscape_writes_a_png(trained, tmp_path, kind):
     assert result.returncode == 0, result.stderr
     image = matplotlib.image.imread(out)
     assert image.ndim == 3 and image.shape[0] > 100 and len(np.unique(image.reshape(-1, image.shape[2]), axis=0)) > 20
+
+
+def test_train_with_newtons_method_on_a_full_batch(tmp_path):
+    out = tmp_path / "newton"
+    result = ravine("train", "--data", "iris", "--hidden", "", "--optimizer", "newton", "--batch-size", "1000",
+                    "--epochs", "6", "--l2", "0.001", "--out", out)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["train_error"] < 0.05          # softmax regression on iris, a few Newton steps

@@ -26,7 +26,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ravine", description=__doc__.splitlines()[0],
+    parser = _Parser(prog="ravine", description="ravine: train neural networks from first principles "
+                     "and see what the optimizer is going through.",
                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .. import data as rdata
 from ..diagnose import CurvatureMonitor, LayerMonitor
 from ..nn import L1, L2, MLP
-from ..optim import SGD, AdaGrad, Adam, AdamW, RMSProp, decay_groups
+from ..optim import SGD, AdaGrad, Adam, AdamW, Newton, RMSProp, decay_groups
 from ..train import EarlyStopping, Trainer
 from .config import TrainConfig
 
@@ -71,6 +71,8 @@ def build_optimizer(config: TrainConfig, model):
         extra = {} if config.weight_decay or kind == "adam" else {"weight_decay": 0.0}
         return cls(params, lr=config.lr, betas=(config.beta1, config.beta2), amsgrad=config.amsgrad,
                    **eps, **extra)
+    if kind == "newton":
+        return Newton(model, damping=config.damping, saddle_free=config.saddle_free)
     if kind == "adagrad":
         return AdaGrad(params, lr=config.lr, lr_decay=config.lr_decay,
                        initial_accumulator_value=config.initial_accumulator_value, **eps)

@@ -15,7 +15,7 @@ from ..data import DATASETS
 from ..nn.init import INITIALIZERS
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
-OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
+OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop", "newton")
 DTYPES = ("float32", "float64")
 
 
@@ -47,6 +47,8 @@ class TrainConfig:
     amsgrad: bool = False
     lr_decay: float = 0.0
     initial_accumulator_value: float = 0.0
+    damping: float = 1e-3
+    saddle_free: bool = False
     schedule: str | None = None
     batch_size: int = 32
     epochs: int = 30
@@ -154,6 +156,8 @@ class TrainConfig:
         flag("amsgrad")
         number("lr_decay", 0.0)
         number("initial_accumulator_value", 0.0)
+        number("damping", 0.0, low_open=True)
+        flag("saddle_free")
         if self.schedule is not None:
             self.schedule_object()  # parses, or raises naming the bad part
         integer("batch_size", 1)

@@ -29,7 +29,8 @@ OPTIONS = {
     "batchnorm": ("flag", None, "batch normalization before each hidden activation"),
     "dropout": (below_one, None, "dropout rate after each hidden activation (0: none)"),
     "optimizer": (str, OPTIMIZERS, "the update rule"),
-    "lr": (positive_float, None, "learning rate α (the schedule's start when --schedule is given)"),
+    "lr": (positive_float, None, "learning rate α (the schedule's start when --schedule is given; newton "
+                                 "takes the full step and ignores it)"),
     "momentum": (below_one, None, "momentum μ (sgd, rmsprop)"),
     "dampening": (below_one, None, "SGD dampening τ: b ← μb + (1 − τ)g"),
     "nesterov": ("flag", None, "Nesterov momentum (sgd)"),
@@ -42,6 +43,8 @@ OPTIONS = {
     "amsgrad": ("flag", None, "AMSGrad variant of Adam"),
     "lr_decay": (non_negative_float, None, "AdaGrad's learning-rate decay"),
     "initial_accumulator_value": (non_negative_float, None, "AdaGrad's initial accumulator"),
+    "damping": (positive_float, None, "newton: initial Levenberg–Marquardt damping λ in (H + λI)⁻¹g"),
+    "saddle_free": ("flag", None, "newton: use |H| (saddle-free Newton), which descends negative curvature"),
     "schedule": (str, None, "learning-rate schedule, e.g. inverse_time:decay=1e-3, cosine:steps=5000, "
                             "linear_decay:steps=1000, hold:k=100,then=step_decay:step_size=300 (lr= defaults to --lr)"),
     "batch_size": (positive_int, None, "examples per mini-batch (1: per-example SGD)"),

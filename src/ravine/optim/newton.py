@@ -155,6 +155,8 @@ class Newton(Optimizer):
         print(opt.last["loss"], opt.last["rho"], opt.current_damping, opt.last["eig_min"])
     """
 
+    needs_closure = True  # step(closure): the Trainer hands it one that re-evaluates the batch
+
     hyperparameters = ("lr", "damping", "saddle_free", "adapt")
 
     def __init__(self, params, damping: float = 1e-3, saddle_free: bool = False, max_params: int = 2000,

@@ -193,7 +193,7 @@ class Trainer:
         params = model.parameters()
         per_step_schedule = self.schedule is not None and not hasattr(self.schedule, "observe")
         one_is_too_few = any(isinstance(m, BatchNorm1d) for _, m in model.named_modules())
-        compiled = self._compiled_step()
+        compiled = None if getattr(optimizer, "needs_closure", False) else self._compiled_step()
         total_loss, wrong, seen = 0.0, 0, 0
         for index in batches(len(X), self.batch_size, shuffle=self.shuffle, seed=self.rng):
             if one_is_too_few and len(index) == 1:
@@ -219,7 +219,10 @@ class Trainer:
                 clip_grad_norm_(params, self.clip_norm)
             if self.clip_value is not None:
                 clip_grad_value_(params, self.clip_value)
-            optimizer.step()
+            if getattr(optimizer, "needs_closure", False):  # Newton re-evaluates the objective itself
+                optimizer.step(lambda: self._objective(model(xb), yb)[1])
+            else:
+                optimizer.step()
             self.step += 1
             m = len(index)
             total_loss += value * m
