@@ -1,14 +1,23 @@
-"""Shared test set-up: a deterministic Hypothesis profile for the whole suite.
+"""Shared test set-up: a deterministic Hypothesis profile for the whole suite, and ``helpers``.
 
 CI must be deterministic: the same examples on every run, no example database, no deadline (a 2-core
 CI box is slow and noisy). ``HYPOTHESIS_PROFILE=explore pytest ...`` draws fresh random examples.
+
+Test files import shared checking code as ``from helpers.<module> import ...``: with
+``--import-mode=importlib`` pytest puts no test folder on ``sys.path``, so this file puts ``tests/``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
+
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
 
 settings.register_profile(
     "ravine",

@@ -4,8 +4,8 @@ from ..autodiff.second_order import hessian, hvp
 from .critical_point import PointReport, diagnose_point
 from .curvature_monitor import CurvatureMonitor, curvature_along_gradient
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckRow, gradcheck
-from .landscape import (LineResult, SurfaceResult, loss_along_line, loss_surface_2d, normalize_filters,
-                        random_directions)
+from .directions import normalize_filters, random_directions
+from .landscape import LineResult, SurfaceResult, loss_along_line, loss_surface_2d
 from .layer_monitor import LayerMonitor, saturation
 from .plots import plot_line, plot_surface
 from .spectrum import TraceEstimate, hessian_eigs, hutchinson_trace

@@ -19,17 +19,9 @@ nets"): around θ, along two random directions δ and η,
 
     f(α, β) = L(θ + α δ + β η),    α, β ∈ [−span, span].
 
-Random Gaussian directions in high dimension are nearly orthogonal, but a raw one would be misleading:
-a ReLU net's function does not change when a layer's weights are scaled by c and the next layer's by
-1/c, so the same step means a lot to a layer of small weights and nothing to a layer of large ones.
-**Filter normalization** makes the direction's scale match the network's, filter by filter: for
-every filter i (for a fully connected layer, a row of W — one unit's incoming weights),
-
-    δ_i ← δ_i · ‖θ_i‖ / ‖δ_i‖,
-
-so α = 1 moves every unit by as much as its own weight vector. Parameters with one dimension (biases,
-batch-norm γ and β) are *zeroed* in the direction by default, as Li et al. do (``one_dim="zero"``);
-``one_dim="normalize"`` instead rescales each of them as a whole to the norm of the parameter.
+The directions are *filter-normalized* by default (``directions.py``, re-exported here): each unit's
+slice of δ is rescaled to the norm of the unit's weights, and 1-D parameters are zeroed, so that the
+picture does not depend on how a ReLU net's weights happen to be scaled from layer to layer.
 
 In all these functions ``loss_fn`` takes no arguments and returns a scalar Tensor computed from
 ``params`` (the loss of this model on this batch), ``params`` is a list of Tensors or a model (then
@@ -63,46 +55,20 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .._random import as_generator
 from ..autodiff.mode import no_grad
 from ..autodiff.second_order import flatten, unflatten
 from ..autodiff.tensor import Tensor
 from ..nn.module import Module
 from ..nn.side_effects import no_side_effects
+from .directions import _check_int, _resolve
+# the direction machinery lived here: its names stay importable from this module
+from .directions import ONE_DIM, normalize_filters, random_directions  # noqa: F401
 from .plots import plot_line, plot_surface
 
 MODES = ("eval", "train", None)
-ONE_DIM = ("zero", "normalize")
 
 
 # --- parameters, models and parameter vectors --------------------------------------------------
-
-def _resolve(params, model) -> tuple[list[Tensor], list[str] | None, Module | None]:
-    """(parameter Tensors, their dotted names or None, the model or None)."""
-    if isinstance(params, Module):
-        if model is not None and model is not params:
-            raise ValueError("params is a model and model= names another one; give one of them")
-        model, params = params, params.parameters()
-    if model is not None and not isinstance(model, Module):
-        raise TypeError(f"model must be an rv.nn.Module or None; got {type(model).__name__}")
-    if isinstance(params, (Tensor, np.ndarray)) or not isinstance(params, Sequence) and \
-            not hasattr(params, "__iter__"):
-        raise TypeError(f"params must be a list of Tensors or a model; got {type(params).__name__}")
-    names = getattr(params, "names", None)
-    params = list(params)
-    if not params:
-        raise ValueError("params is empty: there is no parameter to move")
-    for i, p in enumerate(params):
-        if not isinstance(p, Tensor):
-            raise TypeError(f"params[{i}] must be a Tensor; got {type(p).__name__}")
-        if p.data.dtype.kind != "f":
-            raise TypeError(f"params[{i}] must hold floats; got dtype {p.data.dtype}")
-    if names is None and model is not None:
-        by_id = {id(p): n for n, p in model.named_parameters()}
-        if all(id(p) in by_id for p in params):
-            names = [by_id[id(p)] for p in params]
-    return params, (list(names) if names is not None else None), model
-
 
 def _as_vector(theta, params, names, model, what: str) -> np.ndarray:
     """A parameter vector given as a model, a state dict (name → array) or arrays shaped like
@@ -142,12 +108,6 @@ def _as_vector(theta, params, names, model, what: str) -> np.ndarray:
             raise ValueError(f"{what} {label} contains NaN or inf")
         checked.append(a)
     return flatten(checked).astype(np.float64, copy=False)
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _check_real(value, name: str, positive: bool) -> float:
@@ -307,76 +267,6 @@ def loss_along_line(loss_fn: Callable[[], Tensor], params, theta_a, theta_b, ste
             losses[i] = evaluate((1.0 - alpha) * a + alpha * b)  # exactly a at 0 and b at 1
     return LineResult(alphas=alphas, losses=losses, distance=float(np.linalg.norm(b - a)),
                       label_a=str(labels[0]), label_b=str(labels[1]))
-
-
-# --- directions ----------------------------------------------------------------------------------
-
-def normalize_filters(direction, params, one_dim: str = "zero") -> list[np.ndarray]:
-    """Filter-normalize ``direction`` (arrays shaped like ``params``) to the scale of ``params``.
-
-    For a parameter with ≥ 2 dimensions, each filter (slice along axis 0: a row of a Linear weight
-    W of shape (out, in), i.e. one unit's incoming weights) is rescaled, d_i ← d_i · ‖θ_i‖ / ‖d_i‖
-    (a filter whose direction or weights are all zero becomes zero). Parameters with ≤ 1 dimension
-    (biases, batch-norm γ, β): ``one_dim="zero"`` sets them to 0 (Li et al., 2018),
-    ``one_dim="normalize"`` rescales each as a whole, d ← d · ‖θ‖ / ‖d‖. Returns new float64 arrays.
-
-    Example::
-
-        d = normalize_filters([rng.standard_normal(p.shape) for p in params], params)
-        np.linalg.norm(d[0], axis=1)      # == np.linalg.norm(params[0].data, axis=1)
-    """
-    if one_dim not in ONE_DIM:
-        raise ValueError(f"one_dim must be 'zero' or 'normalize'; got {one_dim!r}")
-    params, _, _ = _resolve(params, None)
-    direction = list(direction)
-    if len(direction) != len(params):
-        raise ValueError(f"direction has {len(direction)} arrays but there are {len(params)} parameters")
-    out = []
-    for i, (d, p) in enumerate(zip(direction, params)):
-        d = np.asarray(d.data if isinstance(d, Tensor) else d, dtype=np.float64)
-        if d.shape != p.shape:
-            raise ValueError(f"direction[{i}] has shape {d.shape} but the parameter has shape {p.shape}")
-        w = p.data.astype(np.float64)
-        if w.ndim >= 2:
-            d_rows, w_rows = d.reshape(d.shape[0], -1), w.reshape(w.shape[0], -1)
-            d_norm = np.linalg.norm(d_rows, axis=1)
-            w_norm = np.linalg.norm(w_rows, axis=1)
-            scale = np.divide(w_norm, d_norm, out=np.zeros_like(w_norm), where=d_norm > 0)
-            out.append((d_rows * scale[:, None]).reshape(d.shape))
-        elif one_dim == "zero":
-            out.append(np.zeros_like(d))
-        else:
-            d_norm = float(np.linalg.norm(d))
-            out.append(d * (np.linalg.norm(w) / d_norm) if d_norm > 0 else np.zeros_like(d))
-    return out
-
-
-def random_directions(params, seed=0, filter_normalize: bool = True, count: int = 2,
-                      one_dim: str = "zero") -> list[list[np.ndarray]]:
-    """``count`` random directions in parameter space, each a list of float64 arrays like ``params``.
-
-    Each entry is drawn from N(0, 1) (one generator from ``seed``, directions drawn in turn); with
-    ``filter_normalize`` (the default) each direction is then filter-normalized to the scale of
-    ``params`` (``normalize_filters``; 1-D parameters zeroed unless ``one_dim="normalize"``). In
-    high dimension two such directions are nearly orthogonal.
-
-    Example::
-
-        delta, eta = random_directions(model, seed=0)
-        surface = loss_surface_2d(loss_fn, model, directions=(delta, eta))
-    """
-    params, _, _ = _resolve(params, None)
-    count = _check_int(count, "count", 1)
-    if not isinstance(filter_normalize, (bool, np.bool_)):
-        raise TypeError(f"filter_normalize must be True or False; got {filter_normalize!r}")
-    if one_dim not in ONE_DIM:
-        raise ValueError(f"one_dim must be 'zero' or 'normalize'; got {one_dim!r}")
-    rng = as_generator(seed)
-    directions = []
-    for _ in range(count):
-        d = [rng.standard_normal(p.shape) for p in params]
-        directions.append(normalize_filters(d, params, one_dim) if filter_normalize else d)
-    return directions
 
 
 # --- the plane -----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Example::
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_number
+from .checks import check_number
+from .optimizer import Optimizer
 from .transforms import add_decayed_weights, scale_by_adagrad, scale_by_schedule
 
 __all__ = ["AdaGrad", "Adagrad"]

@@ -21,7 +21,8 @@ from ..autodiff.backprop import grad
 from ..autodiff.mode import enable_grad
 from ..autodiff.second_order import flatten, hessian, num_parameters, unflatten
 from ..autodiff.tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_number
+from .checks import check_flag, check_number
+from .optimizer import Optimizer
 
 __all__ = ["Newton"]
 

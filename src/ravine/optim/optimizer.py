@@ -27,6 +27,9 @@ per-example SGD with momentum 0.9 took 1.5–2× as long per training step after
 15,000 entries (under 0.4 µs a step), which keeps that training at its normal speed. Only numbers
 below the smallest normal one change, far below the rounding of any step they take part in.
 
+Beside this file: the hyperparameter checks (``checks.py``), the reading of ``params`` into groups
+of named parameters (``naming.py``) and the checks of a saved state before it loads (``state_io.py``).
+
 Example::
 
     opt = rv.optim.SGD(model.named_parameters(), lr=0.1, momentum=0.9)
@@ -37,8 +40,6 @@ Example::
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping
 from operator import itemgetter
 
@@ -46,89 +47,17 @@ import numpy as np
 
 from ..autodiff.mode import enable_grad
 from ..autodiff.tensor import Tensor
+from .checks import check_betas, check_flag, check_number
 from .flat import FlatBlock, worth_a_block
+from .naming import _groups_of, _named
+from .state_io import _ALL_HYPERPARAMETERS, _check_loadable
 from .transforms import ScalarTransform, chain
 
 __all__ = ["Optimizer", "check_number", "check_flag", "check_betas"]
 
-# Every hyperparameter name any optimizer has: a saved group holding one this optimizer lacks comes
-# from another kind of optimizer (an error), while other extra keys ("initial_lr", set by the
-# Trainer) are carried along.
-_ALL_HYPERPARAMETERS: set[str] = set()
 _multiply = np.multiply
 _NEVER = 1 << 62  # flush_every=None: a step count never reached
 _TINY = {np.dtype(np.float32): np.finfo(np.float32).tiny, np.dtype(np.float64): np.finfo(np.float64).tiny}
-
-
-# --- checking hyperparameters --------------------------------------------------------------------
-
-def check_number(owner: str, name: str, value, low: float = 0.0, high: float | None = None,
-                 high_open: bool = True) -> float:
-    """``value`` as a float, or a ValueError: ``"SGD: lr must be ≥ 0; got -1"``.
-
-    Checks low ≤ value and value < high (≤ with ``high_open=False``); NaN and ±inf are refused.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number; got {value!r}")
-    number = float(value)
-    if high is None:
-        ok, expected = number >= low, f"≥ {low:g}"
-    else:
-        ok = low <= number and (number < high if high_open else number <= high)
-        expected = f"in [{low:g}, {high:g}{')' if high_open else ']'}"
-    if not ok or not math.isfinite(number):
-        finite = "a finite number " if ok else ""
-        raise ValueError(f"{owner}: {name} must be {finite}{expected}; got {value!r}")
-    return number
-
-
-def check_flag(owner: str, name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} must be True or False; got {value!r}")
-    return bool(value)
-
-
-def check_betas(owner: str, value) -> tuple[float, float]:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
-        raise ValueError(f"{owner}: betas must be a pair (β₁, β₂); got {value!r}")
-    return (check_number(owner, "betas[0]", value[0], 0.0, 1.0),
-            check_number(owner, "betas[1]", value[1], 0.0, 1.0))
-
-
-# --- the parameters of a group -----------------------------------------------------------------
-
-def _named(params, group_index: int, owner: str) -> list[tuple[str, Tensor]]:
-    """(name, Tensor) pairs from a Module, Tensors, (name, Tensor) pairs or a list with ``names``."""
-    where = f"parameter group {group_index}"
-    if isinstance(params, Tensor):
-        items, names = [params], None
-    elif hasattr(params, "named_parameters") and callable(params.named_parameters):
-        return list(params.named_parameters())
-    elif isinstance(params, (str, bytes, Mapping)) or not hasattr(params, "__iter__"):
-        raise TypeError(f"{owner}: the params of {where} must be a Module or an iterable of Tensors "
-                        f"or (name, Tensor) pairs; got {type(params).__name__}")
-    else:
-        items, names = list(params), getattr(params, "names", None)
-    pairs = []
-    for i, item in enumerate(items):
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
-            pairs.append(item)
-        elif isinstance(item, Tensor):
-            pairs.append((None, item))
-        else:
-            raise TypeError(f"{owner}: item {i} of {where} must be a Tensor or a (name, Tensor) pair; "
-                            f"got {type(item).__name__}")
-    if pairs and any(n is None for n, _ in pairs) and any(n is not None for n, _ in pairs):
-        raise TypeError(f"{owner}: {where} mixes named and unnamed parameters")
-    if pairs and pairs[0][0] is None:
-        if names is not None:
-            names = list(names)
-            if len(names) != len(pairs) or not all(isinstance(n, str) for n in names):
-                raise ValueError(f"{owner}: {where} carries {len(names)} names for {len(pairs)} parameters")
-        else:
-            names = [f"{group_index}.{i}" for i in range(len(pairs))]
-        pairs = [(n, p) for n, (_, p) in zip(names, pairs)]
-    return pairs
 
 
 def _nothing(group) -> tuple:
@@ -212,30 +141,7 @@ class Optimizer:
         self._plans: list[_Plan] = []
         self._work: dict[np.dtype, tuple[np.ndarray, np.ndarray]] = {}
         self._params: tuple[Tensor, ...] = ()
-        if isinstance(params, Tensor):
-            raise TypeError(f"{self._name}: params must be a Module or an iterable of Tensors, "
-                            f"(name, Tensor) pairs or group dicts; got a single Tensor (wrap it in a list)")
-        if isinstance(params, Mapping):
-            groups = [params]
-        elif hasattr(params, "named_parameters"):
-            groups = [{"params": params}]
-        else:
-            items = list(params) if hasattr(params, "__iter__") else None
-            if items is None:
-                raise TypeError(f"{self._name}: params must be a Module or an iterable; "
-                                f"got {type(params).__name__}")
-            if not items:
-                raise ValueError(f"{self._name} got an empty parameter list")
-            if all(isinstance(g, Mapping) for g in items):
-                groups = items
-            elif any(isinstance(g, Mapping) for g in items):
-                raise TypeError(f"{self._name}: params mixes group dicts and parameters")
-            else:
-                names = getattr(params, "names", None)
-                if names is not None:  # keep a list's names (see the module docstring)
-                    items = _NamedList(items, names)
-                groups = [{"params": items}]
-        for group in groups:
+        for group in _groups_of(params, self._name):
             self.add_param_group(group)
 
     # --- subclass interface ------------------------------------------------------------------
@@ -498,54 +404,7 @@ class Optimizer:
         Buffers are copied in (the given dict is not kept). Groups' extra keys (``initial_lr``) are
         restored too.
         """
-        me = f"{self._name}.load_state_dict"
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"{me}: expected a dict; got {type(state_dict).__name__}")
-        top = _diff(["state", "param_groups"], list(state_dict), "keys")
-        if top:
-            raise ValueError(f"{me}: {top}")
-        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
-        if not isinstance(saved_groups, (list, tuple)) or not isinstance(saved_state, Mapping):
-            raise TypeError(f"{me}: 'param_groups' must be a list and 'state' a dict")
-        if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{me}: the state has {len(saved_groups)} parameter groups; "
-                             f"this optimizer has {len(self.param_groups)}")
-        problems: list[str] = []
-        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
-            where = f"param_groups[{i}]"
-            if not isinstance(saved, Mapping):
-                problems.append(f"{where} is not a dict")
-                continue
-            names = list(saved.get("params", []))
-            if "params" not in saved:
-                problems.append(f"{where} has no 'params'")
-            elif len(set(names)) != len(names):
-                problems.append(f"{where} names a parameter twice")
-            diff = _diff(group["param_names"], names, "parameter names")
-            if diff:
-                problems.append(f"{where}: {diff}")
-            hyper = [k for k in saved if k in _ALL_HYPERPARAMETERS]
-            diff = _diff(list(self._hyper), hyper, "hyperparameters")
-            if diff:
-                problems.append(f"{where}: {diff}")
-                continue
-            try:
-                h = self.check({k: saved[k] for k in self._hyper})
-                keys = tuple(k for t in chain(*self.transforms(h)) for k in t.keys)
-            except (ValueError, TypeError) as error:
-                problems.append(f"{where}: {error}")
-                continue
-            for name, p in zip(group["param_names"], group["params"]):
-                if name in saved_state:
-                    problems.extend(_check_state(name, saved_state[name], keys, p.data.shape))
-        unknown = [n for n in saved_state if n not in self.state]
-        missing = [n for n in self.state if n not in saved_state]
-        if unknown:
-            problems.append("unknown parameter names in 'state': " + ", ".join(map(str, unknown)))
-        if missing:
-            problems.append("parameters missing from 'state': " + ", ".join(missing))
-        if problems:
-            raise ValueError(f"{me}: " + "; ".join(problems))
+        saved_groups, saved_state = _check_loadable(self, state_dict)
         for saved, group, plan in zip(saved_groups, self.param_groups, self._plans):
             for k, v in saved.items():
                 if k not in ("params", "param_names"):
@@ -567,51 +426,6 @@ class Optimizer:
                     lines.append(f"    {k}: {v}")
             lines.append(f"    params: {', '.join(group['param_names'])}")
         return "\n".join(lines) + "\n)"
-
-
-class _NamedList(list):
-    """A list of Tensors that keeps the ``names`` of the list it was made from."""
-
-    def __init__(self, items, names):
-        super().__init__(items)
-        self.names = names
-
-
-def _diff(expected: list, given: list, what: str) -> str:
-    missing = [k for k in expected if k not in given]
-    unexpected = [k for k in given if k not in expected]
-    parts = []
-    if missing:
-        parts.append(f"missing {what}: " + ", ".join(map(str, missing)))
-    if unexpected:
-        parts.append(f"unexpected {what}: " + ", ".join(map(str, unexpected)))
-    return "; ".join(parts)
-
-
-def _check_state(name: str, saved, keys: tuple, shape: tuple) -> list[str]:
-    """Problems with one parameter's saved state (keys, the step count, array shapes)."""
-    if not isinstance(saved, Mapping):
-        return [f"state of {name!r} is not a dict"]
-    problems = []
-    diff = _diff(["step", *keys], list(saved), "keys")
-    if diff:
-        problems.append(f"state of {name!r}: {diff}")
-    if "step" in saved:
-        step = saved["step"]
-        value = np.asarray(step)
-        if (value.size != 1 or value.dtype.kind not in "iuf" or not float(value) == int(value.item())
-                or int(value.item()) < 0):
-            problems.append(f"state of {name!r}: step must be a non-negative integer; got {step!r}")
-    for k in keys:
-        if k not in saved:
-            continue
-        value = np.asarray(saved[k])
-        if value.dtype.kind not in "biuf":
-            problems.append(f"state of {name!r}: {k} must be numbers; got dtype {value.dtype}")
-        elif value.shape != tuple(shape):
-            problems.append(f"state of {name!r}: {k} has shape {value.shape}; "
-                            f"the parameter has shape {tuple(shape)}")
-    return problems
 
 
 def _flush(state: dict, scratch: np.ndarray) -> None:

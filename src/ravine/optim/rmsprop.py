@@ -7,7 +7,8 @@ Example::
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_flag, check_number
+from .checks import check_flag, check_number
+from .optimizer import Optimizer
 from .transforms import add_decayed_weights, scale_by_rms, trace
 
 __all__ = ["RMSProp", "RMSprop"]
