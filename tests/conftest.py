@@ -1,4 +1,4 @@
-"""Shared test set-up: a deterministic Hypothesis profile for the whole suite, and ``helpers``.
+"""Shared test set-up: a deterministic Hypothesis profile, PyTorch on one thread, and ``helpers``.
 
 CI must be deterministic: the same examples on every run, no example database, no deadline (a 2-core
 CI box is slow and noisy). ``HYPOTHESIS_PROFILE=explore pytest ...`` draws fresh random examples.
@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _TESTS = str(Path(__file__).resolve().parent)
@@ -31,3 +32,18 @@ settings.register_profile(
     "explore", deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ravine"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """PyTorch (the oracle) on one thread: on tiny tensors its thread pool only costs time, up to
+    20 ms a step on a busy 2-core machine."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a test dependency
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

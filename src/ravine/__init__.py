@@ -9,6 +9,8 @@ from .autodiff import (abs, exp, log, matmul, maximum, minimum, relu, sigmoid, s
 from . import autodiff, data, nn, optim, fast, diagnose, train, runs  # noqa: E402
 
 __all__ = ["Tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+           "abs", "exp", "log", "matmul", "maximum", "minimum", "relu", "sigmoid", "sign", "softmax",
+           "log_softmax", "sqrt", "tanh", "where",
            "autodiff", "data", "nn", "optim", "fast", "runs", "diagnose", "train", "__version__"]
 
 

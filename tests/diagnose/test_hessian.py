@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import ravine as rv
+from helpers.oracle import rel_err
 from ravine.autodiff.second_order import flatten
 from ravine.nn import functional as F
 
@@ -28,24 +29,6 @@ ACTIVATIONS = {
     "relu": torch.relu,
     "identity": lambda a: a,
 }
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Torch's thread pool only slows these tiny products down on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def rel_err(actual, expected) -> float:
-    """‖actual − expected‖∞ / ‖expected‖∞ (the oracle must not be all zero)."""
-    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
-    assert actual.shape == expected.shape, f"shapes differ: {actual.shape} vs {expected.shape}"
-    scale = float(np.max(np.abs(expected), initial=0.0))
-    assert scale > 0, "the oracle is all zero: the comparison would prove nothing"
-    return float(np.max(np.abs(actual - expected))) / scale
 
 
 def make_model(activation: str, batchnorm: bool, hidden=(6, 5), n_in=4, n_out=3, seed=0):

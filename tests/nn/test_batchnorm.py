@@ -15,20 +15,11 @@ import pytest
 import torch
 
 import ravine as rv
+from helpers.oracle import rel_err
 from ravine.nn import functional as F
 
 RTOL = 1e-10
 HVP_RTOL = 1e-9
-
-
-def rel_err(actual, expected) -> float:
-    """‖actual − expected‖∞ / ‖expected‖∞ (expected must not be all zero)."""
-    actual = np.asarray(getattr(actual, "data", actual), dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    assert actual.shape == expected.shape, f"shapes differ: {actual.shape} vs {expected.shape}"
-    scale = float(np.max(np.abs(expected), initial=0.0))
-    assert scale > 0, "the oracle's value is all zero: the comparison would prove nothing"
-    return float(np.max(np.abs(actual - expected))) / scale
 
 
 def t64(a, grad=False):

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import ravine as rv
+from helpers.oracle import rel_err
 from ravine.nn import functional as F
 
 LOSS_RTOL = 1e-10
@@ -26,16 +27,6 @@ ACTIVATIONS = {
     "identity": lambda a: a,
 }
 PENALTIES = {"none": None, "L1": 0.03, "L2": 0.05}
-
-
-def rel_err(actual, expected) -> float:
-    """‖actual − expected‖∞ / ‖expected‖∞."""
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    assert actual.shape == expected.shape, f"shapes differ: {actual.shape} vs {expected.shape}"
-    scale = float(np.max(np.abs(expected), initial=0.0))
-    assert scale > 0, "the oracle's value is all zero: the comparison would prove nothing"
-    return float(np.max(np.abs(actual - expected))) / scale
 
 
 def make_data(loss: str, n_in: int, n_out: int, m: int = 9, seed: int = 0):

@@ -11,15 +11,6 @@ import torch
 import ravine as rv
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: torch's thread pool only costs time (20 ms a step on a busy 2-core box)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def grads_pair(scale=1.0, seed=0, none_at=None):
     """Three parameters with the same gradients in ravine and torch (one may have none)."""
     rng = np.random.default_rng(seed)

@@ -12,29 +12,12 @@ import pytest
 import torch
 
 import ravine as rv
+from helpers.oracle import rel_err
 from ravine.nn import functional as F
 
 RTOL = 1e-10
 STEPS = 50
 BATCH = 4
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: torch's thread pool only costs time (20 ms a step on a busy 2-core box)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def rel_err(actual, expected) -> float:
-    """‖actual − expected‖∞ / ‖expected‖∞."""
-    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
-    assert actual.shape == expected.shape
-    scale = float(np.max(np.abs(expected)))
-    assert scale > 0
-    return float(np.max(np.abs(actual - expected))) / scale
 
 
 def make_models(activation="tanh"):

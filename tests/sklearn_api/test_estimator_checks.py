@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, make_regression
+from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SkClassifier
@@ -36,18 +36,6 @@ def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # 50 epochs rarely converge by tol
         check(estimator)
-
-
-@pytest.fixture(scope="module")
-def small_digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:500] / 16.0, y[:500]
-
-
-@pytest.fixture(scope="module")
-def regression():
-    X, y = make_regression(n_samples=300, n_features=8, n_targets=2, noise=1.0, random_state=0)
-    return X, y / y.std(axis=0)
 
 
 @pytest.fixture(scope="module")

@@ -36,18 +36,6 @@ def digits():
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
 
-@pytest.fixture(scope="module")
-def small_digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:500] / 16.0, y[:500]
-
-
-@pytest.fixture(scope="module")
-def regression():
-    X, y = make_regression(n_samples=300, n_features=8, n_targets=2, noise=1.0, random_state=0)
-    return X, y / y.std(axis=0)
-
-
 # --- stopping, as scikit-learn ----------------------------------------------------------------------
 
 def test_training_loss_rule_stops_and_max_iter_warns(small_digits):

@@ -7,7 +7,6 @@ import numbers
 
 import numpy as np
 
-from .._random import as_generator  # noqa: F401 - re-exported for the data modules
 
 
 def float_dtype(dtype, name: str = "dtype") -> np.dtype:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._args import as_generator, check_int, float_dtype
+from .._random import as_generator
+from ._args import check_int, float_dtype
 from .dataset import Dataset
 
 

@@ -21,7 +21,8 @@ import numbers
 
 import numpy as np
 
-from ._args import as_generator, check_int
+from .._random import as_generator
+from ._args import check_int
 from .dataset import Dataset
 
 

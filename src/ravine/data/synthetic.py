@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 
-from ._args import as_generator, check_int, check_real, float_dtype
+from .._random import as_generator
+from ._args import check_int, check_real, float_dtype
 
 
 def _counts(n: int, k: int) -> np.ndarray:

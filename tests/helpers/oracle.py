@@ -1,0 +1,15 @@
+"""Comparing ravine with an oracle (PyTorch, NumPy): the relative error the oracle tests assert on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rel_err(actual, expected) -> float:
+    """‖actual − expected‖∞ / ‖expected‖∞; the oracle must not be all zero (that would prove nothing)."""
+    actual = np.asarray(getattr(actual, "data", actual), dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"shapes differ: {actual.shape} vs {expected.shape}"
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    assert scale > 0, "the oracle's value is all zero: the comparison would prove nothing"
+    return float(np.max(np.abs(actual - expected))) / scale
