@@ -236,3 +236,24 @@ def test_train_with_newtons_method_on_a_full_batch(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["train_error"] < 0.05          # softmax regression on iris, a few Newton steps
+
+
+def test_regression_on_a_user_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    target = 2 * X[:, 0] - X[:, 1]
+    data = write_csv(tmp_path / "reg.csv", [[f"{v:.5f}" for v in (*x, t)] for x, t in zip(X, target)],
+                     header=["a", "b", "c", "target"])
+    refused = ravine("train", "--data", data, "--epochs", "1", "--out", tmp_path / "no")
+    assert refused.returncode == 2 and "--task regression" in refused.stderr
+    out = tmp_path / "reg"
+    result = ravine("train", "--data", data, "--task", "regression", "--hidden", "16", "--epochs", "40",
+                    "--out", out)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["test_loss"] < 0.1 * np.var(target)      # far better than predicting the mean
+    assert "test_error" not in summary
+    pred = tmp_path / "pred.csv"
+    assert ravine("predict", out, data, "--output", pred).returncode == 0
+    predicted = np.array([float(line) for line in pred.read_text().splitlines()[1:]])
+    assert np.corrcoef(predicted, target)[0, 1] > 0.95

@@ -40,7 +40,7 @@ class Splits:
 def load_splits(config: TrainConfig) -> Splits:
     """Load the data, split it (stratified, seeded) and standardize on the training split."""
     label_column = config.label_column
-    dataset = rdata.load(config.data, label_column=label_column, dtype=config.dtype)
+    dataset = rdata.load(config.data, label_column=label_column, dtype=config.dtype, task=config.task)
     (Xtr, ytr), (Xva, yva), (Xte, yte) = rdata.train_valid_test_split(
         dataset.X, dataset.y, valid=config.valid, test=config.test, seed=config.seed,
         stratify=dataset.task == "classification")

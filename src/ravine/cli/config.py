@@ -17,6 +17,7 @@ from ..nn.init import INITIALIZERS
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
 OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop", "newton")
 DTYPES = ("float32", "float64")
+TASKS = ("classification", "regression")
 
 
 @dataclass
@@ -25,6 +26,7 @@ class TrainConfig:
 
     data: str = "digits"
     label_column: str | None = None
+    task: str = "classification"
     valid: float = 0.2
     test: float = 0.2
     standardize: bool = True
@@ -126,6 +128,7 @@ class TrainConfig:
             raise bad("data", f"a data set ({', '.join(DATASETS)}) or a file path", self.data)
         if self.label_column is not None and not isinstance(self.label_column, (str, int)):
             raise bad("label_column", "a column name or index", self.label_column)
+        choice("task", TASKS)
         number("valid", 0.0, 1.0, high_open=True)
         number("test", 0.0, 1.0, high_open=True)
         if self.valid + self.test >= 1:

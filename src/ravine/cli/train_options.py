@@ -10,7 +10,7 @@ import argparse
 
 from ..data import DATASETS
 from ..nn.init import INITIALIZERS
-from .config import ACTIVATIONS, DTYPES, OPTIMIZERS, TrainConfig
+from .config import ACTIVATIONS, DTYPES, OPTIMIZERS, TASKS, TrainConfig
 from .options import below_one, hidden_sizes, non_negative_float, non_negative_int, positive_float, positive_int
 
 _DEFAULTS = TrainConfig()
@@ -20,6 +20,8 @@ _DEFAULTS = TrainConfig()
 OPTIONS = {
     "data": (str, None, f"a data set ({', '.join(DATASETS)}) or a .csv/.npy/.npz file"),
     "label_column": (str, None, "the label column of a CSV (a name, or a 0-based index); default: the last"),
+    "task": (str, TASKS, "classification (cross-entropy, integer or named labels) or regression (squared "
+                         "error, real-valued targets)"),
     "valid": (below_one, None, "fraction of the data held out for validation (stratified)"),
     "test": (below_one, None, "fraction of the data held out for the final test (stratified)"),
     "standardize": ("flag", None, "standardize features with the training split's mean and std"),

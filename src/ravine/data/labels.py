@@ -15,8 +15,8 @@ import numpy as np
 
 from .errors import DataError
 
-NOT_INTEGER_HINT = ("classification labels must be integers or class names (pass "
-                    "task='regression' for real-valued targets)")
+NOT_INTEGER_HINT = ("classification labels must be integers or class names (for real-valued "
+                    "targets pass task='regression', or --task regression to ravine train)")
 
 
 def check_task(task) -> str:
