@@ -35,6 +35,7 @@ from .history import History
 from .progress import default_progress
 from .state import restore_trainer, trainer_state
 
+
 def _mean_squared_error_targets(y: np.ndarray, out_features: int, dtype) -> np.ndarray:
     targets = np.asarray(y, dtype=dtype)
     if targets.ndim == 1 and out_features == 1:
