@@ -17,18 +17,13 @@ import pytest
 import torch
 
 import ravine as rv
-from helpers.oracle import rel_err
+from helpers.oracle import rel_err, torch_activations
 from ravine.autodiff.second_order import flatten
 from ravine.nn import functional as F
 
 HVP_RTOL = 1e-9
 HESSIAN_RTOL = 1e-9
-ACTIVATIONS = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "identity": lambda a: a,
-}
+ACTIVATIONS = torch_activations()
 
 
 def make_model(activation: str, batchnorm: bool, hidden=(6, 5), n_in=4, n_out=3, seed=0):

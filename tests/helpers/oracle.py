@@ -1,4 +1,5 @@
-"""Comparing ravine with an oracle (PyTorch, NumPy): the relative error the oracle tests assert on."""
+"""Comparing ravine with an oracle (PyTorch, NumPy): the relative error the oracle tests assert on,
+and PyTorch's counterparts of ravine's activations."""
 
 from __future__ import annotations
 
@@ -13,3 +14,10 @@ def rel_err(actual, expected) -> float:
     scale = float(np.max(np.abs(expected), initial=0.0))
     assert scale > 0, "the oracle's value is all zero: the comparison would prove nothing"
     return float(np.max(np.abs(actual - expected))) / scale
+
+
+def torch_activations() -> dict:
+    """PyTorch's functions for ravine's activation names (torch imported only when asked)."""
+    import torch
+
+    return {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "identity": lambda a: a}

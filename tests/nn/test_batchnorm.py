@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import ravine as rv
-from helpers.oracle import rel_err
+from helpers.oracle import rel_err, torch_activations
 from ravine.nn import functional as F
 
 RTOL = 1e-10
@@ -151,8 +151,7 @@ def test_gradient_and_second_derivative_by_finite_differences():
 
 # --- an MLP with batch normalization against torch: loss, gradients, HVP ----------------------
 
-TORCH_ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
-                     "identity": lambda a: a}
+TORCH_ACTIVATIONS = torch_activations()
 
 
 def torch_function(model, x, y, loss):

@@ -13,19 +13,14 @@ import pytest
 import torch
 
 import ravine as rv
-from helpers.oracle import rel_err
+from helpers.oracle import rel_err, torch_activations
 from ravine.nn import functional as F
 
 LOSS_RTOL = 1e-10
 GRAD_RTOL = 1e-10
 HVP_RTOL = 1e-9
 
-ACTIVATIONS = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "identity": lambda a: a,
-}
+ACTIVATIONS = torch_activations()
 PENALTIES = {"none": None, "L1": 0.03, "L2": 0.05}
 
 

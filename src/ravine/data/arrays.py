@@ -18,22 +18,13 @@ import numpy as np
 from ._args import float_dtype
 from .._chunks import first_non_finite
 from .dataset import Dataset
-from .errors import DataError, DataFileNotFoundError
+from .errors import DataError, existing_file
 from .labels import check_task, encode_array_labels
 
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_REFUSED = ("which only unpickling could read, and unpickling can run code from the file; "
                    "refusing to load it (allow_pickle=False). Save a numeric array instead")
-
-
-def _existing(path) -> str:
-    p = os.fspath(path)
-    if not os.path.exists(p):
-        raise DataFileNotFoundError(p)
-    if os.path.isdir(p):
-        raise DataError("is a folder, not a file", path=p)
-    return p
 
 
 def _header(fp, path, what):
@@ -113,7 +104,7 @@ def load_npy(path, label_column=None, dtype="float32", task=None) -> Dataset:
     """
     dt = float_dtype(dtype)
     task = check_task(task)
-    p = _existing(path)
+    p = existing_file(path)
     if isinstance(label_column, str):
         text = label_column.strip()
         if not (text.lstrip("+-").isdigit() and text.lstrip("+-").isascii()):
@@ -166,7 +157,7 @@ def load_npz(path, label_column=None, dtype="float32", task=None) -> Dataset:
     """
     dt = float_dtype(dtype)
     task = check_task(task)
-    p = _existing(path)
+    p = existing_file(path)
     if label_column is not None:
         raise DataError(f"label_column={label_column!r} does not apply to an .npz file: its labels "
                         f"are the array 'y'", path=p)
@@ -245,7 +236,7 @@ def load_npy_memmap(path_X, path_y, task=None, *, validate=True, chunk_rows=None
         (True, 2)
     """
     task = check_task(task)
-    px, py = _existing(path_X), _existing(path_y)
+    px, py = existing_file(path_X), existing_file(path_y)
     X = _load_npy_array(px, mmap_mode="r")
     if X.ndim != 2:
         raise DataError(f"X must be 2-D (samples × features); got shape {X.shape}", path=px)

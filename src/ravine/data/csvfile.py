@@ -33,7 +33,7 @@ import numpy as np
 
 from ._args import float_dtype
 from .dataset import Dataset
-from .errors import DataError, DataFileNotFoundError
+from .errors import DataError, existing_file
 from .labels import NOT_INTEGER_HINT, check_task, encode_classes, require_two_classes
 
 _BLOCK_ROWS = 4096  # rows parsed into one float64 block, so memory is ~8 bytes per cell
@@ -57,15 +57,6 @@ def _has_text(cells, skip=None) -> bool:
     """Whether some cell (other than column ``skip``) is non-empty text that is not a number: the
     mark of a header line."""
     return any(c.strip() and _number(c) is None for j, c in enumerate(cells) if j != skip)
-
-
-def _open_checked(path):
-    p = os.fspath(path)
-    if not os.path.exists(p):
-        raise DataFileNotFoundError(p)
-    if os.path.isdir(p):
-        raise DataError("is a folder, not a CSV file", path=p)
-    return p
 
 
 def _nonblank_rows(reader):
@@ -287,7 +278,7 @@ def load_csv_features(path, n_features: int, label_column=None, dtype="float32")
         [[1.0, 2.0], [3.0, 4.0]]
     """
     dt = float_dtype(dtype)
-    p = _open_checked(path)
+    p = existing_file(path, "CSV file")
     with open(p, newline="", encoding="utf-8-sig") as f:
         try:
             first = next(_nonblank_rows(csv.reader(f)), None)
@@ -328,7 +319,7 @@ def load_csv(path, label_column=None, dtype="float32", task=None) -> Dataset:
     """
     dt = float_dtype(dtype)
     task = check_task(task)
-    p = _open_checked(path)
+    p = existing_file(path, "CSV file")
     cols, X64, labels, lines = _read(p, label_column)
     with np.errstate(over="ignore"):  # overflow to inf is reported below, with its position
         X = X64.astype(dt)

@@ -86,3 +86,13 @@ def where_in_file(path=None, *, line=None, column=None, column_name=None) -> str
     if column is not None:
         parts.append(f"column {column}" + (f' ("{column_name}")' if column_name else ""))
     return ", ".join(parts)
+
+
+def existing_file(path, what: str = "file") -> str:
+    """``path`` as a str, or ``DataFileNotFoundError`` / ``DataError`` if it is missing or a folder."""
+    p = os.fspath(path)
+    if not os.path.exists(p):
+        raise DataFileNotFoundError(p)
+    if os.path.isdir(p):
+        raise DataError(f"is a folder, not a {what}", path=p)
+    return p

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
+
+from .toml_io import float_text
 
 __all__ = ["metrics_csv_text", "read_metrics", "history_rows", "EPOCH_COLUMNS"]
 
@@ -56,12 +57,7 @@ def _cell(value, where: str) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        number = float(value)
-        if math.isnan(number):
-            return "nan"
-        if math.isinf(number):
-            return "inf" if number > 0 else "-inf"
-        return repr(number)
+        return float_text(value)
     if isinstance(value, str):
         return value
     raise TypeError(f"{where} is a {type(value).__name__}; metrics.csv holds numbers and strings")

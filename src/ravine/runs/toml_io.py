@@ -101,6 +101,18 @@ def _string(s: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def float_text(value) -> str:
+    """A float as text that reads back exactly: "nan", "inf", "-inf", or its repr — the shortest text
+    that reads back to the same float, and TOML as it is: "0.1", "1e-05", "-0.0" (never a bare "1",
+    which would read as an integer). metrics.csv writes its floats the same way."""
+    number = float(value)
+    if math.isnan(number):
+        return "nan"
+    if math.isinf(number):
+        return "inf" if number > 0 else "-inf"
+    return repr(number)
+
+
 def _value(value, where: str) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
@@ -110,14 +122,7 @@ def _value(value, where: str) -> str:
             raise ValueError(f"{where} = {number} does not fit TOML's 64-bit integers")
         return str(number)
     if isinstance(value, (float, np.floating)):
-        number = float(value)
-        if math.isnan(number):
-            return "nan"
-        if math.isinf(number):
-            return "inf" if number > 0 else "-inf"
-        # repr is the shortest text that reads back to the same float, and is TOML as it is:
-        # "0.1", "1e-05", "1e+20", "-0.0" (never a bare "1", which would read as an integer)
-        return repr(number)
+        return float_text(value)
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, (list, tuple)):
