@@ -48,6 +48,7 @@ def run_workload(wl, batch: int, n: int, rounds: int, log) -> dict:
         "guard_error": checked,   # ‖Δravine − Δother‖ / ‖Δravine‖, worst tensor (graph = compiled)
         "compiled_equals_graph": {"after_warmup": True, "after_full_epoch": True},
         "trainer_check": trainer,
+        "trainer_step_kind": runners[TRAINER].trainer.step_kind,
         **noise,
         "seconds": times,
         "median_epoch_s": {k: statistics.median(v) for k, v in times.items()},

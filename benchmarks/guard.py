@@ -3,7 +3,7 @@
 After the untimed warm-up, from the same initial weights:
 
 - ravine's compiled loop must have left exactly the weights of its flow-graph loop, bit for bit
-  (``CompiledStep`` calls the graph's own boxes in the same order);
+  (``CompiledGradient`` calls the graph's own boxes in the same order);
 - ravine's weights must have moved as the NumPy floor's, PyTorch's and scikit-learn's (where it
   runs the same network) did: per tensor ‖Δravine − Δother‖ ≤ GUARD_TOL·‖Δravine‖ (2-norms).
   Runs of the same computation agree to ~1e-6 here, up to ~1e-3 when float32 rounding flips a ReLU

@@ -135,8 +135,10 @@ def _tables_and_notes(results, den, so) -> tuple[list, list[str]]:
                        "step); ratios: median same-round ratio ravine variant/other (< 1: ravine faster)",
                        *epoch_rows(results)))
         notes.append("ravine: graph = the user loop on the flow graph; compiled = the user loop with "
-                     "rv.fast.CompiledStep (bit-identical weights); Trainer = rv.train.Trainer.fit (compiled "
+                     "rv.fast.CompiledGradient (bit-identical weights); Trainer = rv.train.Trainer.fit (compiled "
                      "step + shuffling and per-batch gathering). ✓/✗: an issue's acceptance target.")
+        kinds = ", ".join(f"{r['workload']} b{r['batch']}: {r.get('trainer_step_kind', '?')}" for r in results)
+        notes.append(f"the Trainer's step kind (trainer.step_kind) — {kinds}")
         notes += sorted({r["note"] for r in results if "note" in r})
         mismatched = [f"{r['workload']} b{r['batch']}" for r in results if not r["trainer_check"]["identical"]]
         if mismatched:

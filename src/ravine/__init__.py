@@ -4,13 +4,16 @@ __version__ = "0.1.0"
 
 from .autodiff import (Tensor, enable_grad, grad, is_grad_enabled, no_grad,  # noqa: E402
                        set_grad_enabled)
-from .autodiff import (abs, exp, log, matmul, maximum, minimum, relu, sigmoid, sign,  # noqa: E402
-                       softmax, log_softmax, sqrt, tanh, where)
+from .autodiff import (abs, exp, log, matmul, maximum, minimum, sign,  # noqa: E402
+                       softmax, log_softmax, sqrt, where)
+from .autodiff.activations import FUNCTIONS as _ACTIVATION_FUNCTIONS  # noqa: E402
 from . import autodiff, data, nn, optim, fast, diagnose, train, runs  # noqa: E402
 
+globals().update(_ACTIVATION_FUNCTIONS)  # rv.tanh, rv.relu, rv.softplus ...: one per registry entry
+
 __all__ = ["Tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
-           "abs", "exp", "log", "matmul", "maximum", "minimum", "relu", "sigmoid", "sign", "softmax",
-           "log_softmax", "sqrt", "tanh", "where",
+           "abs", "exp", "log", "matmul", "maximum", "minimum", *_ACTIVATION_FUNCTIONS, "sign",
+           "softmax", "log_softmax", "sqrt", "where",
            "autodiff", "data", "nn", "optim", "fast", "runs", "diagnose", "train", "__version__"]
 
 

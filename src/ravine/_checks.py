@@ -1,7 +1,8 @@
 """Checks of user input shared by every layer: errors that say what was wrong and where.
 
 Data: ``check_finite`` names the first NaN or infinity. Arguments: ``check_number``,
-``check_positive``, ``check_int``, ``check_choice``, ``check_flag``.
+``check_positive``, ``check_int``, ``check_choice``, ``check_flag``, ``check_seed``,
+``check_optional``.
 """
 
 from __future__ import annotations
@@ -70,12 +71,19 @@ def _interval(low, high, low_open: bool, high_open: bool) -> str:
     return ""
 
 
+def _hinted(where: str, hint: str | None) -> str:
+    """The expectation, followed by the hint in parentheses when there is one."""
+    return f"{where} ({hint})" if hint else where
+
+
 def check_number(name: str, value, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False, owner: str | None = None) -> float:
+                 low_open: bool = False, high_open: bool = False, owner: str | None = None,
+                 hint: str | None = None) -> float:
     """``value`` as a finite float within the bounds given, or an error naming ``name``.
 
     ``low``/``high``: the bounds, closed unless ``low_open``/``high_open``. NaN and ±inf are
-    refused; so are bools and strings (a TypeError).
+    refused; so are bools and strings (a TypeError). ``hint``, if given, follows the expectation
+    in parentheses: what the number means, or why the bound is there.
 
     Example::
 
@@ -84,8 +92,8 @@ def check_number(name: str, value, *, low: float | None = None, high: float | No
     """
     where = _interval(low, high, low_open, high_open)
     if _is_bool(value) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{_prefix(owner)}{name} must be a number{' ' + where if where else ''}; "
-                        f"got {value!r}")
+        raise TypeError(f"{_prefix(owner)}{name} must be "
+                        f"{_hinted('a number' + (' ' + where if where else ''), hint)}; got {value!r}")
     number = float(value)
     ok = math.isfinite(number)
     if low is not None:
@@ -94,37 +102,44 @@ def check_number(name: str, value, *, low: float | None = None, high: float | No
         ok = ok and (number < high if high_open else number <= high)
     if not ok:
         what = where if math.isfinite(number) else f"a finite number{' ' + where if where else ''}"
-        raise ValueError(f"{_prefix(owner)}{name} must be {what}; got {value!r}")
+        raise ValueError(f"{_prefix(owner)}{name} must be {_hinted(what, hint)}; got {value!r}")
     return number
 
 
-def check_positive(name: str, value, *, owner: str | None = None) -> float:
+def check_positive(name: str, value, *, owner: str | None = None, hint: str | None = None) -> float:
     """``value`` as a finite float > 0 (a step size, a tolerance, a clipping threshold)."""
-    return check_number(name, value, low=0.0, low_open=True, owner=owner)
+    return check_number(name, value, low=0.0, low_open=True, owner=owner, hint=hint)
 
 
 def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None,
-              owner: str | None = None) -> int:
+              owner: str | None = None, hint: str | None = None) -> int:
     """``value`` as an int within [minimum, maximum], or an error (``True`` is not an integer).
+
+    NumPy integers pass (and come back as ``int``); floats, even integral ones such as ``3.0``,
+    are a TypeError.
 
     Example::
 
         check_int("epochs", True, minimum=0)    # TypeError: epochs must be an integer ≥ 0; got True
     """
     where = _interval(minimum, maximum, False, False)
+    expected = _hinted("an integer" + (" " + where if where else ""), hint)
     if _is_bool(value) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{_prefix(owner)}{name} must be an integer{' ' + where if where else ''}; "
-                        f"got {value!r}")
+        raise TypeError(f"{_prefix(owner)}{name} must be {expected}; got {value!r}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise ValueError(f"{_prefix(owner)}{name} must be an integer {where}; got {value!r}")
+        raise ValueError(f"{_prefix(owner)}{name} must be {expected}; got {value!r}")
     return int(value)
 
 
 def check_choice(name: str, value, choices, *, owner: str | None = None):
     """``value`` if it is one of ``choices``, else a ValueError listing them."""
     choices = tuple(choices)
-    if isinstance(value, str) or not isinstance(value, (list, dict, set)):
-        if value in choices and not (_is_bool(value) and not any(_is_bool(c) for c in choices)):
+    if isinstance(value, str) or not isinstance(value, (list, dict, set, np.ndarray)):
+        try:
+            found = value in choices
+        except (TypeError, ValueError):  # a value whose == is not a truth value
+            found = False
+        if found and not (_is_bool(value) and not any(_is_bool(c) for c in choices)):
             return value
     listed = ", ".join(repr(c) for c in choices)
     raise ValueError(f"{_prefix(owner)}{name} must be one of {listed}; got {value!r}")
@@ -135,3 +150,43 @@ def check_flag(name: str, value, *, owner: str | None = None) -> bool:
     if not _is_bool(value):
         raise TypeError(f"{_prefix(owner)}{name} must be True or False; got {value!r}")
     return bool(value)
+
+
+def check_seed(name: str, value, *, owner: str | None = None, allow_none: bool = True):
+    """``value`` if it is a seed: an integer ≥ 0, a ``numpy.random.Generator`` or (with
+    ``allow_none``) ``None``; an int comes back as ``int``. Turning it into a Generator is
+    ``ravine._random.as_generator``'s job.
+
+    Example::
+
+        check_seed("seed", -1)    # ValueError: seed must be an integer ≥ 0, a numpy.random.Generator or None; got -1
+    """
+    if isinstance(value, np.random.Generator) or (value is None and allow_none):
+        return value
+    expected = ("an integer ≥ 0, a numpy.random.Generator" + (" or None" if allow_none else ""))
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{_prefix(owner)}{name} must be {expected}; got {value!r}")
+    if value < 0:
+        raise ValueError(f"{_prefix(owner)}{name} must be {expected}; got {value!r}")
+    return int(value)
+
+
+def check_optional(check, name: str, value, **options):
+    """``None`` if ``value`` is None, else ``check(name, value, **options)``; an error from the
+    check says that None was allowed too.
+
+    Example::
+
+        check_optional(check_int, "max_entries", 0, minimum=1)
+        # ValueError: max_entries must be an integer ≥ 1 or None; got 0
+    """
+    if value is None:
+        return None
+    try:
+        return check(name, value, **options)
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        head, sep, tail = message.partition("; got ")
+        if not sep:
+            raise
+        raise type(error)(f"{head} or None{sep}{tail}") from None

@@ -201,8 +201,8 @@ def test_mse_loss_shape_mismatch():
 
 
 def test_unknown_activation():
-    with pytest.raises(ValueError, match=re.escape("unknown activation 'softplus'; expected one of tanh")):
-        rv.nn.MLP(6, [3], 2, activation="softplus")
+    with pytest.raises(ValueError, match=re.escape("unknown activation 'swish'; expected one of tanh")):
+        rv.nn.MLP(6, [3], 2, activation="swish")
 
 
 @pytest.mark.parametrize("init", ["lecun", "Glorot_Uniform", ""])
@@ -219,10 +219,13 @@ def test_malformed_constant_init():
 
 
 @pytest.mark.parametrize("penalty", [rv.nn.L1, rv.nn.L2])
-@pytest.mark.parametrize("strength", [-0.1, -1, float("nan"), float("inf"), True, "0.1"])
-def test_bad_regularization_strength(penalty, strength):
-    with pytest.raises(ValueError, match=re.escape(
-            f"{penalty.__name__}: strength must be a finite number ≥ 0; got {strength!r}")):
+@pytest.mark.parametrize("strength, error, expected", [
+    (-0.1, ValueError, "≥ 0"), (-1, ValueError, "≥ 0"),
+    (float("nan"), ValueError, "a finite number ≥ 0"), (float("inf"), ValueError, "a finite number ≥ 0"),
+    (True, TypeError, "a number ≥ 0"), ("0.1", TypeError, "a number ≥ 0")])
+def test_bad_regularization_strength(penalty, strength, error, expected):
+    with pytest.raises(error, match=re.escape(
+            f"{penalty.__name__}: strength must be {expected}; got {strength!r}")):
         penalty(strength)
 
 
@@ -278,7 +281,8 @@ def test_op_arguments(fn, error, message):
 def test_init_arguments():
     with pytest.raises(ValueError, match=re.escape("a weight matrix has shape (fan_out, fan_in); got (3, 4, 5)")):
         rv.nn.init.glorot_uniform((3, 4, 5), rng=0)
-    with pytest.raises(TypeError, match=r"seed must be an int.*numpy\.random\.Generator.*; got str"):
+    with pytest.raises(TypeError, match=r"seed must be an integer ≥ 0, a numpy\.random\.Generator or None; "
+                                        r"got '0'"):
         rv.nn.init.he_normal((3, 4), rng="0")
     with pytest.raises(TypeError, match="Sequential: item 1 must be a Module; got int"):
         rv.nn.Sequential(rv.nn.Linear(2, 2), 3)

@@ -4,7 +4,7 @@ One row per op. Hypothesis draws the shapes (and a seed for the values), then th
 ``helpers/finite_differences.py`` compares, for every input that requires grad, the gradient by
 backprop and the Hessian-vector product by double backprop with central differences.
 
-Values are placed away from kinks by construction (|x| ≥ 0.1 for abs/sign/relu, distinct entries for
+Values are placed away from kinks by construction (|x| ≥ 0.1 for abs/sign/relu/elu, distinct entries for
 max, a gap between the operands of maximum/minimum, positive inputs for log/sqrt/pow).
 """
 
@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 import ravine as rv
 from ravine import autodiff as ad
+from ravine.autodiff.activations import ACTIVATIONS
 from ravine.nn import functional as F
 
 from helpers.finite_differences import (BROADCAST_PAIRS, MATMUL_SHAPES, SEEDS, SHAPES, Case, away_from_zero,
@@ -127,22 +128,27 @@ def _linear(draw):
                 label="linear", seed=seed)
 
 
+# Activations whose first or second derivative jumps at a = 0: finite differences need no kink there.
+KINKED = {"relu", "elu"}
+
+
 @row("dense")
 def _dense(draw):
-    """A layer and its activation in one box; relu points are kept away from the kink."""
+    """A layer and its activation in one box, for every activation of the registry; pre-activations
+    of the kinked ones are kept away from 0."""
     m, n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    activation = draw(st.sampled_from(["tanh", "sigmoid", "relu"]))
+    activation = draw(st.sampled_from(list(ACTIVATIONS)))
     seed = draw(SEEDS)
     rng = np.random.default_rng(seed)
     x, w, b = uniform(rng, (m, n_in)), uniform(rng, (n_out, n_in)), uniform(rng, (n_out,))
-    if activation == "relu":  # pre-activations at least 0.05 from 0 (finite differences need no kink)
+    if activation in KINKED:  # pre-activations at least 0.05 from 0
         a = x @ w.T + b
         b = b + np.where(np.abs(a) < 0.05, 0.1, 0.0).max(axis=0)
         assume(np.all(np.abs(x @ w.T + b) > 0.05))
     if draw(st.booleans()):
         return Case([x, w, b], lambda t: ad.dense(t[0], t[1], t[2], activation), wrt=draw(wrt_subsets(3)),
                     label=f"dense+bias({activation})", seed=seed)
-    if activation == "relu":
+    if activation in KINKED:
         assume(np.all(np.abs(x @ w.T) > 0.05))
     return Case([x, w], lambda t: ad.dense(t[0], t[1], None, activation), wrt=draw(wrt_subsets(2)),
                 label=f"dense({activation})", seed=seed)
@@ -314,6 +320,22 @@ def _relu(draw):
     fn = draw(st.sampled_from([lambda t: t[0].relu(), lambda t: rv.relu(t[0]),
                                lambda t: F.relu(t[0])]))
     return unary_case(draw, "relu", fn, values=away_from_zero)
+
+
+@row("softplus")
+def _softplus(draw):
+    fn = draw(st.sampled_from([lambda t: t[0].softplus(), lambda t: rv.softplus(t[0]),
+                               lambda t: F.softplus(t[0]), lambda t: ad.softplus(t[0]),
+                               lambda t: rv.nn.Activation("softplus")(t[0])]))
+    return unary_case(draw, "softplus", fn, values=lambda r, s: uniform(r, s, -5, 5))
+
+
+@row("elu")
+def _elu(draw):
+    """Both sides of the kink at 0 (where e^a − 1 meets a: the second derivative jumps from 1 to 0)."""
+    fn = draw(st.sampled_from([lambda t: t[0].elu(), lambda t: rv.elu(t[0]), lambda t: F.elu(t[0]),
+                               lambda t: rv.nn.ELU()(t[0])]))
+    return unary_case(draw, "elu", fn, values=lambda r, s: away_from_zero(r, s, 0.1, 3.0))
 
 
 def _along_axis_case(draw, name, functions):

@@ -36,7 +36,7 @@ def test_gradcheck_command_passes_on_a_correct_model():
 @pytest.mark.parametrize("args, message", [
     (["train", "--lr", "-1"], "--lr: expected a finite number > 0; got '-1'"),
     (["train", "--hidden", "10,x"], "--hidden: expected comma-separated positive integers"),
-    (["train", "--activation", "softplus"], "--activation: invalid choice: 'softplus'"),
+    (["train", "--activation", "swish"], "--activation: invalid choice: 'swish'"),
     (["train", "--data", "no/such/file.csv"], "no/such/file.csv"),
     (["train", "--data", "mnist"], "mnist"),
     (["train", "--init", "orthogonal", "--epochs", "1"], "--init must be one of glorot_uniform"),

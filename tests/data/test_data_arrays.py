@@ -93,11 +93,11 @@ def test_pickled_content_is_refused_and_never_run(tmp_path, how):
     elif how == "raw pickle":
         path = tmp_path / "data.npy"
         path.write_bytes(pickle.dumps(Payload(marker)))
-        expected = "not in NumPy's .npy format"
+        expected = "is not a .npy array (it looks like a Python pickle); refused without reading it"
     else:
         path = tmp_path / "data.npz"
         np.savez(path, X=np.eye(2), y=payload)
-        expected = "array 'y' holds an object array"
+        expected = "array 'y' holds pickled Python objects (an object array, dtype object)"
     assert not marker.exists()
     with pytest.raises(DataError) as info:
         rd.load(path)

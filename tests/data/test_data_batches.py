@@ -80,10 +80,12 @@ def test_iter_batches_yields_matching_rows():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: rd.batches(10, 0), ValueError, "batch_size must be >= 1; got 0"),
-    (lambda: rd.batches(10, 2.0), TypeError, "batch_size must be an integer"),
-    (lambda: rd.batches(-1, 2), ValueError, "n must be >= 0"),
-    (lambda: rd.batches(10, 2, seed="x"), TypeError, "seed must be an int, None or a"),
+    (lambda: rd.batches(10, 0), ValueError, "batch_size must be an integer ≥ 1; got 0"),
+    (lambda: rd.batches(10, 2.0), TypeError, "batch_size must be an integer ≥ 1; got 2.0"),
+    (lambda: rd.batches(10, True), TypeError, "batch_size must be an integer ≥ 1; got True"),
+    (lambda: rd.batches(-1, 2), ValueError, "n must be an integer ≥ 0; got -1"),
+    (lambda: rd.batches(10, 2, seed="x"), TypeError,
+     r"seed must be an integer ≥ 0, a numpy\.random\.Generator or None; got 'x'"),
     (lambda: rd.iter_batches(np.zeros((3, 1)), np.zeros(2), 2), ValueError, "same number of rows"),
     (lambda: rd.iter_batches(np.zeros((3, 1)), None, 2, indices=[0, 3]), ValueError,
      r"indices must be in \[0, 3\); got 3"),

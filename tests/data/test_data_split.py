@@ -90,14 +90,15 @@ def test_unstratified_and_regression_splits():
     assert [len(p) for p in parts] == [6, 2, 2]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"valid": 1.0}, r"valid must be a fraction in \[0, 1\); got 1.0"),
-    ({"test": -0.1}, r"test must be a fraction in \[0, 1\); got -0.1"),
-    ({"valid": "0.2"}, "valid must be a fraction"),
-    ({"valid": 0.5, "test": 0.5}, "valid \\+ test must be < 1 .* 0.5 \\+ 0.5 = 1.0"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"valid": 1.0}, ValueError, r"valid must be in \[0, 1\) \(a fraction of the examples\); got 1.0"),
+    ({"test": -0.1}, ValueError, r"test must be in \[0, 1\) \(a fraction of the examples\); got -0.1"),
+    ({"valid": "0.2"}, TypeError,
+     r"valid must be a number in \[0, 1\) \(a fraction of the examples\); got '0.2'"),
+    ({"valid": 0.5, "test": 0.5}, ValueError, "valid \\+ test must be < 1 .* 0.5 \\+ 0.5 = 1.0"),
 ])
-def test_fractions_are_checked(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_fractions_are_checked(kwargs, error, message):
+    with pytest.raises(error, match=message):
         rd.split_indices(np.array([0, 1] * 10), **kwargs)
 
 

@@ -102,15 +102,18 @@ def test_noise_scales_the_deviation():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: rd.make_moons(1), ValueError, "n_samples must be >= 2; got 1"),
-    (lambda: rd.make_moons(10.5), TypeError, "n_samples must be an integer"),
-    (lambda: rd.make_circles(noise=-0.1), ValueError, "noise must be >= 0.0"),
-    (lambda: rd.make_circles(factor=1.0), ValueError, r"factor must be in \(0, 1\)"),
-    (lambda: rd.make_spirals(n_classes=1), ValueError, "n_classes must be >= 2"),
-    (lambda: rd.make_spirals(n_samples=3, n_classes=4), ValueError, "n_samples must be >= 4"),
+    (lambda: rd.make_moons(1), ValueError, "make_moons: n_samples must be an integer ≥ 2; got 1"),
+    (lambda: rd.make_moons(10.5), TypeError, "make_moons: n_samples must be an integer ≥ 2; got 10.5"),
+    (lambda: rd.make_moons(True), TypeError, "make_moons: n_samples must be an integer ≥ 2; got True"),
+    (lambda: rd.make_circles(noise=-0.1), ValueError, "make_circles: noise must be ≥ 0; got -0.1"),
+    (lambda: rd.make_circles(factor=1.0), ValueError, r"make_circles: factor must be in \(0, 1\); got 1.0"),
+    (lambda: rd.make_spirals(n_classes=1), ValueError, "make_spirals: n_classes must be an integer ≥ 2; got 1"),
+    (lambda: rd.make_spirals(n_samples=3, n_classes=4), ValueError,
+     "make_spirals: n_samples must be an integer ≥ 4; got 3"),
     (lambda: rd.make_blobs(n_classes=2, centers=np.eye(3)), ValueError, "disagrees"),
-    (lambda: rd.make_xor(seed=1.5), TypeError, "seed must be an int, None or a"),
-    (lambda: rd.make_xor(noise=float("nan")), ValueError, "noise must be finite"),
+    (lambda: rd.make_xor(seed=1.5), TypeError,
+     r"make_xor: seed must be an integer ≥ 0, a numpy\.random\.Generator or None; got 1.5"),
+    (lambda: rd.make_xor(noise=float("nan")), ValueError, "make_xor: noise must be a finite number ≥ 0; got nan"),
 ])
 def test_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -185,6 +186,9 @@ def test_the_report_prints_as_a_table_and_serializes():
 def test_bad_tolerances_are_rejected():
     x, y = scalars(1, 1)
     for name in ("grad_tol", "curvature_tol"):
-        for bad in (0, -1.0, float("nan"), "1e-5"):
-            with pytest.raises(ValueError, match=name):
+        for bad, error, expected in ((0, ValueError, "> 0"), (-1.0, ValueError, "> 0"),
+                                     (float("nan"), ValueError, "a finite number > 0"),
+                                     ("1e-5", TypeError, "a number > 0")):
+            with pytest.raises(error, match=f"diagnose_point: {name} must be {expected}; "
+                                            f"got {re.escape(repr(bad))}"):
                 diagnose_point(lambda: x * x - y * y, [x, y], **{name: bad})

@@ -285,17 +285,18 @@ def square_loss(w):
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
-    ({"eps": 0.0}, ValueError, r"eps must be > 0"),
-    ({"eps": -1e-6}, ValueError, r"eps must be > 0"),
-    ({"eps": float("nan")}, ValueError, r"eps must be a finite number"),
-    ({"eps": "1e-6"}, ValueError, r"eps must be a finite number"),
-    ({"rtol": -1.0}, ValueError, r"rtol must be ≥ 0"),
-    ({"atol": float("inf")}, ValueError, r"atol must be a finite number"),
-    ({"max_entries": 0}, ValueError, r"max_entries must be a positive integer"),
-    ({"max_entries": 2.5}, ValueError, r"max_entries must be a positive integer"),
-    ({"max_entries": True}, ValueError, r"max_entries must be a positive integer"),
-    ({"seed": "zero"}, TypeError, r"seed"),
-    ({"raise_on_failure": "yes"}, TypeError, r"raise_on_failure"),
+    ({"eps": 0.0}, ValueError, r"gradcheck: eps must be > 0; got 0.0"),
+    ({"eps": -1e-6}, ValueError, r"gradcheck: eps must be > 0; got -1e-06"),
+    ({"eps": float("nan")}, ValueError, r"gradcheck: eps must be a finite number > 0; got nan"),
+    ({"eps": "1e-6"}, TypeError, r"gradcheck: eps must be a number > 0; got '1e-6'"),
+    ({"rtol": -1.0}, ValueError, r"gradcheck: rtol must be ≥ 0; got -1.0"),
+    ({"atol": float("inf")}, ValueError, r"gradcheck: atol must be a finite number ≥ 0; got inf"),
+    ({"max_entries": 0}, ValueError, r"gradcheck: max_entries must be an integer ≥ 1 or None; got 0"),
+    ({"max_entries": 2.5}, TypeError, r"gradcheck: max_entries must be an integer ≥ 1 or None; got 2.5"),
+    ({"max_entries": True}, TypeError, r"gradcheck: max_entries must be an integer ≥ 1 or None; got True"),
+    ({"seed": "zero"}, TypeError,
+     r"gradcheck: seed must be an integer ≥ 0, a numpy\.random\.Generator or None; got 'zero'"),
+    ({"raise_on_failure": "yes"}, TypeError, r"gradcheck: raise_on_failure must be True or False; got 'yes'"),
 ])
 def test_validates_options(w, kwargs, error, pattern):
     with pytest.raises(error, match=pattern):

@@ -285,13 +285,15 @@ def test_argument_errors(trained, moons):
     model, init = trained
     loss_fn = _loss_fn(model, *moons)
     params = model.parameters()
-    with pytest.raises(ValueError, match="steps must be an integer >= 2"):
+    with pytest.raises(ValueError, match="loss_along_line: steps must be an integer ≥ 2; got 1"):
         loss_along_line(loss_fn, model, init, model, steps=1)
-    with pytest.raises(ValueError, match="extend"):
+    with pytest.raises(TypeError, match="loss_along_line: steps must be an integer ≥ 2; got True"):
+        loss_along_line(loss_fn, model, init, model, steps=True)
+    with pytest.raises(ValueError, match="loss_along_line: extend must be ≥ 0; got -0.1"):
         loss_along_line(loss_fn, model, init, model, extend=-0.1)
-    with pytest.raises(ValueError, match="span"):
+    with pytest.raises(ValueError, match="loss_surface_2d: span must be > 0; got 0"):
         loss_surface_2d(loss_fn, model, span=0)
-    with pytest.raises(ValueError, match="mode"):
+    with pytest.raises(ValueError, match="mode must be one of 'eval', 'train', None; got 'test'"):
         loss_surface_2d(loss_fn, model, mode="test")
     with pytest.raises(ValueError, match=r"theta_b: missing keys: 2.bias"):
         loss_along_line(loss_fn, model, init, {k: v for k, v in init.items() if k != "2.bias"})

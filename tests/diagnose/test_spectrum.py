@@ -180,15 +180,19 @@ def test_model_argument_leaves_batch_norm_statistics_untouched():
 def test_hessian_eigs_rejects_bad_arguments():
     model, loss_fn, _ = net_problem("tanh", hidden=(4,), n_in=2)
     params = model.parameters()
-    for bad in (0, -1, 2.5, True):
-        with pytest.raises(ValueError, match="k must be a positive integer"):
+    for bad, error in ((0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match=f"hessian_eigs: k must be an integer ≥ 1; got {bad!r}"):
             hessian_eigs(loss_fn, params, k=bad)
-    with pytest.raises(ValueError, match="method must be"):
+    with pytest.raises(ValueError, match="hessian_eigs: method must be one of 'auto', 'lanczos', 'dense'; "
+                                         "got 'power'"):
         hessian_eigs(loss_fn, params, method="power")
-    with pytest.raises(ValueError, match="tol must be"):
+    with pytest.raises(ValueError, match=r"hessian_eigs: tol must be ≥ 0 \(0: machine precision\); got -1"):
         hessian_eigs(loss_fn, params, tol=-1)
-    with pytest.raises(ValueError, match="seed must be"):
+    with pytest.raises(ValueError, match=r"hessian_eigs: seed must be an integer ≥ 0, a numpy\.random\."
+                                         r"Generator; got -3"):
         hessian_eigs(loss_fn, params, seed=-3)
+    with pytest.raises(TypeError, match=r"hessian_eigs: seed must be .*; got None"):
+        hessian_eigs(loss_fn, params, seed=None)
     A = random_symmetric(4)
     q, theta = quadratic(A)
     with pytest.raises(ValueError, match=r"2k < n; got k=2 with n=4"):
@@ -243,6 +247,7 @@ def test_hutchinson_is_deterministic_and_validates_samples():
     params = model.parameters()
     assert hutchinson_trace(loss_fn, params, samples=20, seed=5) == \
         hutchinson_trace(loss_fn, params, samples=20, seed=5)
-    for bad in (0, 1, 2.0):
-        with pytest.raises(ValueError, match="samples must be"):
+    for bad, error in ((0, ValueError), (1, ValueError), (2.0, TypeError)):
+        with pytest.raises(error, match=r"hutchinson_trace: samples must be an integer ≥ 2 \(two at least, "
+                                        rf"for a standard error\); got {bad!r}"):
             hutchinson_trace(loss_fn, params, samples=bad)

@@ -20,4 +20,6 @@ def torch_activations() -> dict:
     """PyTorch's functions for ravine's activation names (torch imported only when asked)."""
     import torch
 
-    return {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "identity": lambda a: a}
+    return {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
+            "softplus": torch.nn.functional.softplus, "elu": torch.nn.functional.elu,
+            "identity": lambda a: a}

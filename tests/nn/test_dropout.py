@@ -106,14 +106,14 @@ def test_dtype_is_preserved_and_the_mask_does_not_depend_on_it():
 
 
 @pytest.mark.parametrize("p, error, message", [
-    (1.0, ValueError, r"p \(the probability of dropping a unit\) must be in \[0, 1\); got 1.0 "
-                      r"\(p = 1 would drop every unit\)"),
-    (1.5, ValueError, r"must be in \[0, 1\); got 1.5"),
-    (-0.1, ValueError, r"must be in \[0, 1\); got -0.1"),
-    (float("nan"), ValueError, r"must be in \[0, 1\); got nan"),
-    ("0.5", TypeError, r"must be a number in \[0, 1\); got str '0.5'"),
-    (True, TypeError, "must be a number"),
-    (None, TypeError, "must be a number"),
+    (1.0, ValueError, r"Dropout: p must be in \[0, 1\) \(the probability of dropping a unit; "
+                      r"1 would drop every unit\); got 1.0"),
+    (1.5, ValueError, r"p must be in \[0, 1\) \(.*\); got 1.5"),
+    (-0.1, ValueError, r"p must be in \[0, 1\) \(.*\); got -0.1"),
+    (float("nan"), ValueError, r"p must be a finite number in \[0, 1\) \(.*\); got nan"),
+    ("0.5", TypeError, r"p must be a number in \[0, 1\) \(.*\); got '0.5'"),
+    (True, TypeError, r"p must be a number in \[0, 1\) \(.*\); got True"),
+    (None, TypeError, r"p must be a number in \[0, 1\) \(.*\); got None"),
 ])
 def test_invalid_p(p, error, message):
     with pytest.raises(error, match=message):
@@ -121,7 +121,8 @@ def test_invalid_p(p, error, message):
 
 
 def test_invalid_seed():
-    with pytest.raises(TypeError, match="seed must be an int, None or a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"seed must be an integer ≥ 0, a numpy\.random\.Generator "
+                                        r"or None; got 1\.5"):
         rv.nn.Dropout(0.5, seed=1.5)
 
 
@@ -136,8 +137,8 @@ def test_mlp_layout_and_invalid_dropout():
     assert [type(m).__name__ for m in rv.nn.MLP(4, [6], 3, dropout=0.5, seed=0)] == \
         ["Linear", "Tanh", "Dropout", "Linear"]
     assert len(rv.nn.MLP(4, [6], 3, dropout=0.0, seed=0)) == 3  # no Dropout modules at p = 0
-    with pytest.raises(ValueError, match=r"MLP: dropout \(the probability of dropping a unit\) "
-                                         r"must be in \[0, 1\); got 1"):
+    with pytest.raises(ValueError, match=r"MLP: dropout must be in \[0, 1\) \(the probability of "
+                                         r"dropping a unit; 1 would drop every unit\); got 1"):
         rv.nn.MLP(4, [6], 3, dropout=1)
     with pytest.raises(TypeError, match="MLP: dropout"):
         rv.nn.MLP(4, [6], 3, dropout="0.1")

@@ -75,6 +75,19 @@ def test_zeros_and_constant():
     assert init.get("constant:0.5")((2, 2), rng=None, dtype="float64").dtype == np.float64
 
 
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: init.constant((2, 2), True), TypeError, "init.constant: value must be a number; got True"),
+    (lambda: init.constant((2, 2), "0.5"), TypeError, "init.constant: value must be a number; got '0.5'"),
+    (lambda: init.constant((2, 2), float("inf")), ValueError,
+     "init.constant: value must be a finite number; got inf"),
+    (lambda: init.get("constant:nan"), ValueError,
+     "init 'constant:nan': value must be a finite number; got nan"),
+])
+def test_constant_refuses_what_is_not_a_finite_number(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
 # --- the MLP ---------------------------------------------------------------------------------------
 
 def test_mlp_same_seed_same_weights_other_seed_other_weights():

@@ -97,7 +97,7 @@ def test_state_dict_holds_copies_keyed_by_dotted_names():
 
 def test_load_state_dict_round_trip_keeps_the_parameter_objects():
     source, target = mlp(seed=1), mlp(seed=2)
-    opt = rv.optim.SGD(target.parameters(), lr=0.1)  # (it re-homes .data into one block: see optim/flat.py)
+    opt = rv.optim.SGD(target.parameters(), lr=0.1)
     before = {name: (p, p.data) for name, p in target.named_parameters()}
     result = target.load_state_dict(source.state_dict())
     assert result == ([], [])
@@ -177,6 +177,40 @@ def test_train_and_eval_propagate_to_every_descendant():
     assert not any(m.training for m in modules)
 
 
+def test_mode_sets_every_flag_and_restores_each_modules_own_flag():
+    block = Block()
+    modules = [m for _, m in block.named_modules()]
+    block.inner.eval()  # mixed flags: the parent trains, a subtree evaluates
+    before = [m.training for m in modules]
+    assert before == [True, False, False, False, True]
+    with block.mode(training=False) as same:
+        assert same is block and not any(m.training for m in modules)
+    assert [m.training for m in modules] == before
+    with block.mode(training=True):
+        assert all(m.training for m in modules)
+    assert [m.training for m in modules] == before
+    with block.mode():  # None: nothing set on entry, everything restored on exit
+        assert [m.training for m in modules] == before
+        block.train()
+    assert [m.training for m in modules] == before
+
+
+def test_mode_restores_the_flags_when_the_block_raises():
+    block = Block()
+    block.head.eval()
+    before = [m.training for _, m in block.named_modules()]
+    with pytest.raises(RuntimeError, match="inside"):
+        with block.mode(training=False):
+            raise RuntimeError("inside")
+    assert [m.training for _, m in block.named_modules()] == before
+
+
+def test_mode_refuses_a_flag_that_is_not_a_bool():
+    with pytest.raises(TypeError, match="Block.mode: training must be True or False; got 0"):
+        with Block().mode(training=0):
+            pass
+
+
 # --- gradients -------------------------------------------------------------------------------------
 
 def test_zero_grad_clears_every_parameter():
@@ -203,6 +237,7 @@ def test_sequential_container():
 
 @pytest.mark.parametrize("activation, module", [
     ("tanh", rv.nn.Tanh), ("sigmoid", rv.nn.Sigmoid), ("relu", rv.nn.ReLU), ("identity", rv.nn.Identity),
+    ("softplus", rv.nn.Softplus), ("elu", rv.nn.ELU),
 ])
 def test_mlp_layout_per_activation(activation, module):
     model = rv.nn.MLP(3, [4, 5], 2, activation=activation, seed=0)

@@ -108,6 +108,34 @@ def compare_with_torch(model, x, y, loss, penalty, seed=0):
         assert err <= HVP_RTOL, f"Hessian-vector product, block {name}: relative error {err:.2e}"
 
 
+def test_the_oracle_table_covers_every_activation():
+    """A new activation of the registry must get a PyTorch counterpart here (and so every test below)."""
+    assert set(ACTIVATIONS) == set(rv.nn.layers.ACTIVATION_NAMES)
+
+
+@pytest.mark.parametrize("activation", sorted(rv.nn.layers.ACTIVATION_NAMES))
+def test_activation_values_gradients_and_second_derivatives_match_torch(activation):
+    """Elementwise, on a grid through 0 (the kink convention: relu' (0) = 0; elu' (0) = 1, elu''(0) = 0)
+    and out to |a| = 15 (no overflow): φ(a), φ'(a) and φ''(a) as PyTorch's autograd gives them."""
+    a = np.concatenate([np.linspace(-15.0, 15.0, 61), [0.0, -0.0, 1e-300, -1e-300]])
+    v = np.random.default_rng(0).uniform(0.5, 1.5, size=a.shape)
+    x = rv.Tensor(a, requires_grad=True)
+    h = rv.nn.layers.activation(activation)(x)
+    g, = rv.grad((h * v).sum(), [x], create_graph=True)
+    hv, = rv.grad(g.sum(), [x]) if g.requires_grad else [np.zeros_like(a)]
+
+    t = torch.tensor(a, requires_grad=True)
+    t_h = ACTIVATIONS[activation](t)
+    t_g, = torch.autograd.grad((t_h * torch.tensor(v)).sum(), t, create_graph=True)
+    t_hv = (torch.autograd.grad(t_g.sum(), t)[0] if t_g.requires_grad else torch.zeros_like(t)).numpy()
+    np.testing.assert_allclose(h.data, t_h.detach().numpy(), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(g.data, t_g.detach().numpy(), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(getattr(hv, "data", hv), t_hv, rtol=1e-9, atol=1e-15)
+    zero = a.size - 4  # a = 0 exactly: the convention at the kink, entry by entry
+    assert g.data[zero] == t_g.detach().numpy()[zero]
+    assert getattr(hv, "data", hv)[zero] == t_hv[zero]
+
+
 @pytest.mark.parametrize("activation, loss, penalty", list(itertools.product(
     ACTIVATIONS, ["cross_entropy", "mse"], PENALTIES)))
 def test_mlp_matches_torch(activation, loss, penalty):

@@ -104,7 +104,8 @@ def test_clipping_works_in_place_on_the_grad_arrays():
     (lambda ps: rv.optim.clip_grad_norm_(ps, -1.0), ValueError, "clip_grad_norm_: max_norm must be ≥ 0; got -1.0"),
     (lambda ps: rv.optim.clip_grad_norm_(ps, 1.0, norm_type=0), ValueError, "norm_type must be > 0 or inf; got 0"),
     (lambda ps: rv.optim.clip_grad_norm_(ps, "1"), TypeError, "max_norm must be a number"),
-    (lambda ps: rv.optim.clip_grad_norm_([1.0], 1.0), TypeError, "item 0 is float"),
+    (lambda ps: rv.optim.clip_grad_norm_([1.0], 1.0), TypeError,
+     r"clip_grad_norm_: item 0 of params must be a Tensor or a \(name, Tensor\) pair; got float"),
     (lambda ps: rv.optim.clip_grad_value_(ps, -0.5), ValueError, "clip_grad_value_: clip_value must be ≥ 0; got -0.5"),
     (lambda ps: rv.optim.clip_grad_value_(ps, float("nan")), ValueError, "clip_value must be a finite number"),
 ])

@@ -392,9 +392,9 @@ def test_step_needs_a_closure_returning_a_scalar_tensor():
     (dict(lr=-1.0), ValueError, "lr must be"),
     (dict(saddle_free="yes"), TypeError, "saddle_free must be True or False"),
     (dict(adapt=1), TypeError, "adapt must be True or False"),
-    (dict(max_params=0), ValueError, "max_params must be a positive integer"),
-    (dict(max_params=2.5), TypeError, "max_params must be a positive integer"),
-    (dict(max_params=True), TypeError, "max_params must be a positive integer"),
+    (dict(max_params=0), ValueError, "Newton: max_params must be an integer ≥ 1; got 0"),
+    (dict(max_params=2.5), TypeError, "Newton: max_params must be an integer ≥ 1; got 2.5"),
+    (dict(max_params=True), TypeError, "Newton: max_params must be an integer ≥ 1; got True"),
 ])
 def test_hyperparameters_are_checked(kwargs, error, match):
     theta, _ = pseudo_huber()

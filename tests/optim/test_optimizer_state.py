@@ -195,7 +195,7 @@ def test_bad_parameter_lists_are_refused(make, error, message):
 
 @pytest.mark.parametrize("cls, kwargs, message", [
     (rv.optim.SGD, dict(lr=-1), "SGD: lr must be ≥ 0; got -1"),
-    (rv.optim.SGD, dict(lr=float("nan")), "SGD: lr must be ≥ 0; got nan"),
+    (rv.optim.SGD, dict(lr=float("nan")), "SGD: lr must be a finite number ≥ 0; got nan"),
     (rv.optim.SGD, dict(lr=float("inf")), "SGD: lr must be a finite number ≥ 0; got inf"),
     (rv.optim.SGD, dict(momentum=-0.1), "SGD: momentum must be ≥ 0; got -0.1"),
     (rv.optim.SGD, dict(momentum=0.9, dampening=1.5), r"SGD: dampening must be in \[0, 1\]; got 1.5"),
@@ -220,7 +220,7 @@ def test_hyperparameters_are_checked_with_a_message_naming_them(cls, kwargs, mes
 
 
 @pytest.mark.parametrize("cls, kwargs, message", [
-    (rv.optim.SGD, dict(lr="0.1"), "SGD: lr must be a number; got '0.1'"),
+    (rv.optim.SGD, dict(lr="0.1"), "SGD: lr must be a number ≥ 0; got '0.1'"),
     (rv.optim.SGD, dict(momentum=0.9, nesterov=1), "SGD: nesterov must be True or False; got 1"),
     (rv.optim.RMSProp, dict(centered="yes"), "RMSProp: centered must be True or False"),
     (rv.optim.Adam, dict(amsgrad=None), "Adam: amsgrad must be True or False; got None"),

@@ -252,7 +252,7 @@ def test_pickle_payload_is_refused_and_never_runs(tmp_path, kind):
     good = {f"{k}.npy": _npy(v) for k, v in model.state_dict().items()}
     if kind == "object-array-member":
         data = zip_of({**good, "0.weight.npy": object_npy(sentinel)})
-        expected = r"array '0.weight' holds pickled Python objects; ravine refuses"
+        expected = r"array '0.weight' holds pickled Python objects \(an object array, dtype object\); ravine refuses"
     elif kind == "pickle-member":
         data = zip_of({**good, "0.weight.npy": pickle.dumps(Payload(sentinel))})
         expected = r"member '0.weight.npy' is not a .npy array \(it looks like a Python pickle\)"

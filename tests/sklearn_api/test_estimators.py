@@ -322,7 +322,7 @@ def test_verbose_prints_sklearns_lines(small_digits, capsys):
 BAD_PARAMS = [
     (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes"),
     (dict(hidden_layer_sizes="10"), "hidden_layer_sizes"),
-    (dict(activation="softplus"), "activation"),
+    (dict(activation="swish"), "activation"),
     (dict(solver="newton"), "solver"),
     (dict(solver="lbfgs"), "solver='lbfgs' is not available"),
     (dict(alpha=-1.0), "alpha"),

@@ -8,8 +8,9 @@ differentiated again (exact Hessian-vector products).
 
 from . import methods as _methods  # noqa: F401 - binds Tensor's operators
 from .backprop import backward, grad
-from .elementwise import (abs, add, astype, div, exp, log, maximum, minimum, mul, neg, power, relu,
-                          sigmoid, sign, sqrt, sub, tanh, where)
+from .activations import FUNCTIONS as _ACTIVATION_FUNCTIONS
+from .elementwise import (abs, add, astype, div, exp, log, maximum, minimum, mul, neg, power, sign,
+                          sqrt, sub, where)
 from .linalg import dense, linear, matmul
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .reductions import broadcast_to, max, mean, sum, sum_to, vdot
@@ -21,7 +22,10 @@ __all__ = [
     "Tensor", "Op", "apply", "constant", "grad", "backward", "no_grad", "enable_grad",
     "is_grad_enabled", "set_grad_enabled",
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "sqrt", "abs", "sign", "maximum",
-    "minimum", "where", "tanh", "sigmoid", "relu", "astype", "sum", "mean", "max", "sum_to",
+    "minimum", "where", *_ACTIVATION_FUNCTIONS, "astype", "sum", "mean", "max", "sum_to",
     "broadcast_to", "vdot", "reshape", "transpose", "getitem", "matmul", "linear", "dense", "softmax",
     "log_softmax", "cross_entropy",
 ]
+
+# tanh, sigmoid, relu, softplus, ...: one function per entry of the activation registry.
+globals().update(_ACTIVATION_FUNCTIONS)

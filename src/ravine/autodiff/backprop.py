@@ -14,7 +14,7 @@ a Hessian-vector product is ``grad(dot(grad(L, w, create_graph=True), v), w)``.
 from __future__ import annotations
 
 from heapq import heappop, heappush
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
@@ -183,9 +183,3 @@ def backward(output: Tensor, grad_output=None, create_graph: bool = False) -> No
             g = g.copy()
         seen.add(id(g))
         t.grad = constant(g)
-
-
-def zero_grads(tensors: Sequence[Tensor]) -> None:
-    """Forget accumulated gradients (``.grad = None``) of the given tensors."""
-    for t in tensors:
-        t.grad = None

@@ -1,4 +1,4 @@
-"""Elementwise boxes: arithmetic, exp/log/sqrt/abs/sign, maximum/where, tanh/sigmoid/relu, casts.
+"""Elementwise boxes: arithmetic, exp/log/sqrt/abs/sign, maximum/where, the activations, casts.
 
 Each function accepts Tensors or NumPy arrays. Given a Tensor it returns a Tensor (recorded when
 recording is on); given only arrays it computes with NumPy and returns an array — which is how the
@@ -200,7 +200,34 @@ class Where(Op):
                 sum_to(g * ~self.cond, b.shape) if need_b else None)
 
 
-class Tanh(Op):
+class Activation(Op):
+    """An activation's box: h = φ(a) elementwise, whose derivative is read off the output.
+
+    ``into(out)`` computes φ in place on a fresh array (the fused ``Dense`` box's fprop);
+    ``derivative(h)`` = φ'(a) from h = φ(a), written with operators only, so that the one rule runs
+    on arrays when nothing records and on Tensors when the backward pass is recorded (double
+    backprop). bprop: ∂L/∂a = g·φ'(a). Each subclass is one entry of ``activations.ACTIVATIONS``.
+    """
+
+    __slots__ = ()
+
+    def fprop(self, a):
+        out = np.array(a, copy=True)  # integers (an array given to rv.elu, say) compute in float64
+        return self.into(out if out.dtype.kind == "f" else out.astype(np.float64))
+
+    @staticmethod
+    def into(out):
+        raise NotImplementedError
+
+    @staticmethod
+    def derivative(h):
+        raise NotImplementedError
+
+    def bprop(self, g, a, y):
+        return (g * self.derivative(y),)
+
+
+class Tanh(Activation):
     """y = tanh a;  ∂L/∂a = g·(1 − y²)."""
 
     __slots__ = ()
@@ -208,11 +235,16 @@ class Tanh(Op):
     def fprop(self, a):
         return np.tanh(a)
 
-    def bprop(self, g, a, y):
-        return (g * (1 - y * y),)
+    @staticmethod
+    def into(out):
+        return np.tanh(out, out=out)
+
+    @staticmethod
+    def derivative(h):
+        return 1 - h * h
 
 
-class Sigmoid(Op):
+class Sigmoid(Activation):
     """y = σ(a) = 1 / (1 + e⁻ᵃ);  ∂L/∂a = g·y·(1 − y)."""
 
     __slots__ = ()
@@ -220,20 +252,64 @@ class Sigmoid(Op):
     def fprop(self, a):
         return expit(a)
 
-    def bprop(self, g, a, y):
-        return (g * (y * (1 - y)),)
+    @staticmethod
+    def into(out):
+        return expit(out, out=out)
+
+    @staticmethod
+    def derivative(h):
+        return h * (1 - h)
 
 
-class ReLU(Op):
-    """y = max(a, 0);  ∂L/∂a = g·[a > 0]. At the kink a = 0 the derivative is taken as 0 (as PyTorch)."""
+class ReLU(Activation):
+    """y = max(a, 0);  ∂L/∂a = g·[a > 0] = g·[y > 0]. At the kink a = 0 the derivative is taken as 0
+    (as PyTorch)."""
 
     __slots__ = ()
 
     def fprop(self, a):
         return np.maximum(a, 0)
 
-    def bprop(self, g, a, y):
-        return (g * (_value(a) > 0),)
+    @staticmethod
+    def into(out):
+        return np.maximum(out, 0, out=out)
+
+    @staticmethod
+    def derivative(h):
+        return _value(h) > 0
+
+
+class Softplus(Activation):
+    """y = log(1 + eᵃ), computed as max(a, 0) + log(1 + e^−|a|) (no overflow);
+    ∂L/∂a = g·σ(a) = g·(1 − e⁻ʸ)."""
+
+    __slots__ = ()
+
+    def fprop(self, a):
+        return np.logaddexp(a, 0)
+
+    @staticmethod
+    def into(out):
+        return np.logaddexp(out, 0, out=out)
+
+    @staticmethod
+    def derivative(h):
+        return 1 - exp(-h)
+
+
+class ELU(Activation):
+    """y = a for a > 0, eᵃ − 1 otherwise (α = 1);  ∂L/∂a = g·(y + 1) for y < 0, g otherwise. At a = 0
+    both sides give 1; the second derivative there is taken from the right, 0 (as PyTorch)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def into(out):
+        return np.expm1(out, out=out, where=out <= 0)
+
+    @staticmethod
+    def derivative(h):
+        return h * (_value(h) < 0) + 1
 
 
 class Cast(Op):
@@ -342,21 +418,6 @@ def abs(a):  # noqa: A001 - mirrors numpy.abs
 def sign(a):
     """sign(a) ∈ {−1, 0, 1} elementwise; its derivative is 0."""
     return _unary(Sign(), a, np.sign)
-
-
-def tanh(a):
-    """tanh a = (eᵃ − e⁻ᵃ) / (eᵃ + e⁻ᵃ) elementwise; tanh' = 1 − tanh²."""
-    return _unary(Tanh(), a, np.tanh)
-
-
-def sigmoid(a):
-    """σ(a) = 1 / (1 + e⁻ᵃ) elementwise, computed without overflow; σ' = σ(1 − σ)."""
-    return _unary(Sigmoid(), a, expit)
-
-
-def relu(a):
-    """max(a, 0) elementwise; derivative 1 where a > 0, else 0 (0 at the kink, as PyTorch)."""
-    return _unary(ReLU(), a, lambda x: np.maximum(x, 0))
 
 
 def astype(a, dtype):

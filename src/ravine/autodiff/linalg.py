@@ -9,8 +9,8 @@ transpose, broadcast add) keeps first-order training close to hand-written NumPy
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
+from .activations import get as get_activation
 from .tensor import Op, Tensor, apply, pair
 
 
@@ -52,53 +52,35 @@ def sum_rows(g):
     return g.sum(axis=0) if isinstance(g, Tensor) else np.add.reduce(g, axis=0)
 
 
-def _value(v):
-    return v.data if isinstance(v, Tensor) else v
-
-
 class Dense(Op):
-    """h = φ(x Wᵀ + b) for φ = tanh, sigmoid or relu: a layer and its activation in one box.
+    """h = φ(x Wᵀ + b) for φ any activation of the registry: a layer and its activation in one box.
 
-    With a = x Wᵀ + b and ∂L/∂a = g ⊙ φ'(a), where φ' is read off the output h:
-    tanh' = 1 − h², σ' = h(1 − h), relu' = [h > 0] (0 at the kink, as PyTorch);
+    With a = x Wᵀ + b and ∂L/∂a = g ⊙ φ'(a), where φ' is read off the output h by the activation's
+    box (``derivative``: tanh' = 1 − h², σ' = h(1 − h), relu' = [h > 0] ...);
     then ∂L/∂x = (∂L/∂a) W,  ∂L/∂W = (∂L/∂a)ᵀ x,  ∂L/∂b = Σ_rows ∂L/∂a.
     The same function as ``linear`` followed by the activation's box, in one box instead of two
     (the MLP uses it wherever a Linear layer feeds an activation directly).
     """
 
-    __slots__ = ("activation",)
+    __slots__ = ("activation", "box")
 
     def __init__(self, activation: str):
         self.activation = activation
+        self.box = get_activation(activation).box
 
     def fprop(self, x, w, b=None):
         out = x @ w.T
         if b is not None:
             out += b
-        act = self.activation
-        if act == "tanh":
-            return np.tanh(out, out=out)
-        if act == "relu":
-            return np.maximum(out, 0, out=out)
-        return expit(out, out=out)
+        return self.box.into(out)
 
     def bprop(self, g, x, w, *rest):
-        h = rest[-1]
-        act = self.activation
-        if act == "tanh":
-            ga = g * (1 - h * h)
-        elif act == "relu":
-            ga = g * (_value(h) > 0)
-        else:
-            ga = g * (h * (1 - h))
+        ga = g * self.box.derivative(rest[-1])  # rest: (b, h) or (h,)
         inputs = self.inputs
         grads = (ga @ w if inputs[0].requires_grad else None, ga.T @ x if inputs[1].requires_grad else None)
         if len(rest) == 2:  # (b, output)
             grads += (sum_rows(ga) if inputs[2].requires_grad else None,)
         return grads
-
-
-DENSE_ACTIVATIONS = ("tanh", "sigmoid", "relu")
 
 
 def _matmul_shapes_error(a_shape, b_shape) -> ValueError:
@@ -149,7 +131,5 @@ def linear(x, weight, bias=None):
 
 
 def dense(x, weight, bias=None, activation: str = "tanh"):
-    """φ(x Wᵀ + b) in one box, for φ = "tanh", "sigmoid" or "relu" (see ``Dense``)."""
-    if activation not in DENSE_ACTIVATIONS:
-        raise ValueError(f"dense: activation must be one of {', '.join(DENSE_ACTIVATIONS)}; got {activation!r}")
+    """φ(x Wᵀ + b) in one box, for φ named in ``activations.ACTIVATIONS`` (see ``Dense``)."""
     return apply(Dense(activation), *_linear_inputs(x, weight, bias, "dense"))

@@ -8,7 +8,7 @@ Comparisons (``x > 0``) return NumPy boolean arrays: they are masks, constants o
 from __future__ import annotations
 
 from . import elementwise as ew
-from . import linalg, reductions, shape, softmax
+from . import activations, linalg, reductions, shape, softmax
 from .backprop import backward
 from .tensor import Tensor, apply, as_operand
 
@@ -46,9 +46,8 @@ Tensor.sqrt = lambda self: apply(ew.Sqrt(), self)
 Tensor.abs = lambda self: apply(ew.Abs(), self)
 Tensor.__abs__ = Tensor.abs
 Tensor.sign = lambda self: apply(ew.Sign(), self)
-Tensor.tanh = lambda self: apply(ew.Tanh(), self)
-Tensor.sigmoid = lambda self: apply(ew.Sigmoid(), self)
-Tensor.relu = lambda self: apply(ew.ReLU(), self)
+for _name, _method in activations.METHODS.items():  # x.tanh(), x.softplus() ...: from the registry
+    setattr(Tensor, _name, _method)
 Tensor.astype = lambda self, dtype: ew.astype(self, dtype)
 Tensor.maximum = lambda self, other: ew.maximum(self, other)
 Tensor.softmax = lambda self, axis=-1: softmax.softmax(self, axis)

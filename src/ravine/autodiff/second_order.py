@@ -6,7 +6,8 @@ differences):  ∇_θ ⟨∇L(θ), v⟩ = H v.  One HVP costs about three gradie
 The full Hessian stacks the rows ∇_θ g_i for every entry i of the (flattened) parameters, reusing
 one recorded gradient graph; it is meant for small nets.
 
-Parameters are flattened in the order given, each in row-major (C) order.
+Parameters (a Module, Tensors or (name, Tensor) pairs: see ``params.py``) are flattened in the
+order given, each in row-major (C) order.
 
 Example::
 
@@ -23,20 +24,20 @@ import numpy as np
 
 from .backprop import grad
 from .mode import enable_grad
+from .params import named_params
 from .reductions import vdot
 from .tensor import Tensor
 
 
 def _checked_params(params) -> list[Tensor]:
-    params = list(params)
-    if not params:
+    """The Tensors of ``params`` (any form ``named_params`` reads), each requiring grad."""
+    pairs = named_params(params)
+    if not pairs:
         raise ValueError("params is empty: nothing to differentiate")
-    for i, p in enumerate(params):
-        if not isinstance(p, Tensor):
-            raise TypeError(f"params[{i}] must be a Tensor; got {type(p).__name__}")
+    for name, p in pairs:
         if not p.requires_grad:
-            raise ValueError(f"params[{i}] does not require grad")
-    return params
+            raise ValueError(f"parameter {name} does not require grad")
+    return [p for _, p in pairs]
 
 
 def _loss(loss_fn: Callable[[], Tensor]) -> Tensor:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .. import data as rdata
 from ..diagnose import CurvatureMonitor, LayerMonitor
-from ..nn import L1, L2, MLP
+from ..nn import L1, L2, MLP, losses
 from ..optim import SGD, AdaGrad, Adam, AdamW, Newton, RMSProp, decay_groups
 from ..train import EarlyStopping, Trainer
 from .config import TrainConfig
@@ -90,8 +90,7 @@ def build_trainer(config: TrainConfig, model, task: str, progress="auto") -> Tra
     if config.monitor_layers:
         callbacks.append(LayerMonitor(every=config.monitor_layers))
     schedule = config.schedule_object() if config.schedule else None
-    loss = "cross_entropy" if task == "classification" else "mse"
-    return Trainer(model, build_optimizer(config, model), loss=loss, regularizers=penalties,
+    return Trainer(model, build_optimizer(config, model), loss=losses.for_task(task), regularizers=penalties,
                    batch_size=config.batch_size, seed=config.seed, callbacks=callbacks,
                    schedule=schedule, clip_norm=config.clip_norm, clip_value=config.clip_value,
                    progress=progress)

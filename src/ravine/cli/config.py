@@ -11,10 +11,11 @@ import dataclasses
 import math
 from dataclasses import dataclass, field, fields
 
+from ..autodiff.activations import ACTIVATIONS as _REGISTRY
 from ..data import DATASETS
 from ..nn.init import INITIALIZERS
 
-ACTIVATIONS = ("tanh", "sigmoid", "relu")
+ACTIVATIONS = tuple(_REGISTRY)  # --activation: every activation of the registry
 OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop", "newton")
 DTYPES = ("float32", "float64")
 TASKS = ("classification", "regression")
@@ -186,6 +187,3 @@ class TrainConfig:
         except (ValueError, TypeError) as error:
             raise ValueError(f"--schedule: {error}") from None
 
-
-def option_name(key: str) -> str:
-    return "--" + key.replace("_", "-")

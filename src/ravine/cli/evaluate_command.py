@@ -15,9 +15,9 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     finished = open_finished_run(args.run)
     splits = finished.splits()
-    loss = "cross_entropy" if finished.loaded.task == "classification" else "mse"
+    loss = finished.loss
     print(f"{finished.folder.path}: {finished.model.extra_repr()}")
-    print(f"{'split':<7}{'examples':>9}{'loss':>11}" + (f"{'error':>9}" if loss == "cross_entropy" else ""))
+    print(f"{'split':<7}{'examples':>9}{'loss':>11}" + (f"{'error':>9}" if loss.task == "classification" else ""))
     for name, (X, y) in (("train", splits.train), ("valid", splits.valid), ("test", splits.test)):
         if not len(X):
             continue

@@ -16,6 +16,7 @@ from ..diagnose import gradcheck
 from ..diagnose.gradcheck import GradcheckError
 from ..nn import L1, L2, MLP
 from ..nn import functional as F
+from .config import ACTIVATIONS
 from .options import hidden_sizes, non_negative_float, positive_float, positive_int
 
 HELP = "check backprop gradients against finite differences"
@@ -25,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="iris", help=f"a data set ({', '.join(rdata.DATASETS)}) or a file")
     p.add_argument("--label-column", default=None, help="label column of a CSV file (name or index)")
     p.add_argument("--hidden", type=hidden_sizes, default=[8, 8], help="hidden layer sizes")
-    p.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "relu"])
+    p.add_argument("--activation", default="tanh", choices=ACTIVATIONS, help="hidden units' activation")
     p.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse"])
     p.add_argument("--l1", type=non_negative_float, default=0.0)
     p.add_argument("--l2", type=non_negative_float, default=0.0)

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn import L1, L2
-from ..nn import functional as F
+from ..nn import L1, L2, losses
 from ..runs import LoadedModel, RunFolder
 from .build import Splits, load_splits
 from .config import TrainConfig
@@ -27,11 +26,15 @@ class FinishedRun:
         """The run's own train/valid/test data, rebuilt from its config (same seed, same split)."""
         return load_splits(self.config)
 
+    @property
+    def loss(self):
+        """The run's loss (``rv.nn.losses``): cross-entropy for classification, else squared error."""
+        return losses.for_task(self.loaded.task)
+
     def objective(self, X, y):
         """A loss_fn: the training objective (data loss + the run's penalties) on (X, y)."""
-        model, config = self.model, self.config
-        loss = F.cross_entropy if self.loaded.task == "classification" else F.mse_loss
-        targets = y if self.loaded.task == "classification" else np.asarray(y, model.dtype).reshape(len(y), -1)
+        model, config, loss = self.model, self.config, self.loss
+        targets = loss.targets(y, len(X), model.out_features, model.dtype, "evaluation")
         penalties = [r for r in (L1(config.l1), L2(config.l2)) if r.strength > 0]
 
         def loss_fn():

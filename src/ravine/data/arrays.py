@@ -3,6 +3,7 @@
 Every file is opened with ``allow_pickle=False``, and the array header is read first: an object
 array (which only unpickling could rebuild, and unpickling can run code) is refused with a clear
 message before any of its data is touched. A file that is not in NumPy's format is refused too.
+The checks are ``ravine._npz``'s, the reader model files use as well.
 
 Positions in these messages are array indices counted from 0, and say so:
 ``data.npy: NaN at row 3, column 1 (0-based)``.
@@ -11,50 +12,22 @@ Positions in these messages are array indices counted from 0, and say so:
 from __future__ import annotations
 
 import os
-import zipfile
 
 import numpy as np
 
 from ._args import float_dtype
 from .._chunks import first_non_finite
+from .._npz import NUMERIC_AND_TEXT, NpzError, read_npy_header, read_npz
 from .dataset import Dataset
 from .errors import DataError, existing_file
 from .labels import check_task, encode_array_labels
 
-_NPY_MAGIC = b"\x93NUMPY"
-_ZIP_MAGIC = b"PK\x03\x04"
-_PICKLE_REFUSED = ("which only unpickling could read, and unpickling can run code from the file; "
-                   "refusing to load it (allow_pickle=False). Save a numeric array instead")
-
-
-def _header(fp, path, what):
-    """``(shape, dtype)`` from an open ``.npy`` stream, refusing anything that needs pickle."""
-    start = fp.read(len(_NPY_MAGIC))
-    if start != _NPY_MAGIC:
-        kind = "a zip archive (an .npz file?)" if start.startswith(b"PK") else \
-            "pickled data or something else"
-        raise DataError(f"{what} is not in NumPy's .npy format (it looks like {kind}); only "
-                        f"numeric .npy arrays are read, never pickles", path=path)
-    raw = fp.read(2)
-    if len(raw) != 2:
-        raise DataError(f"{what} is a truncated .npy file", path=path)
-    version = (raw[0], raw[1])
-    fmt = np.lib.format
-    if version == (1, 0):
-        shape, _, dtype = fmt.read_array_header_1_0(fp)
-    elif version == (2, 0):
-        shape, _, dtype = fmt.read_array_header_2_0(fp)
-    else:  # version 3.0 headers are rare; np.load below still refuses pickles
-        return None, None
-    if dtype.hasobject:
-        raise DataError(f"{what} holds an object array (dtype {dtype}), {_PICKLE_REFUSED}",
-                        path=path)
-    return shape, dtype
-
-
 def _load_npy_array(path, mmap_mode=None) -> np.ndarray:
-    with open(path, "rb") as fp:
-        _header(fp, path, "the file")
+    try:
+        with open(path, "rb") as fp:
+            read_npy_header(fp, path, "the file")
+    except NpzError as error:
+        raise DataError(error.reason, path=path) from None
     try:
         return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except ValueError as e:  # a pickle the header check could not see (e.g. a v3 header)
@@ -186,33 +159,22 @@ def load_npz(path, label_column=None, dtype="float32", task=None) -> Dataset:
 
 
 def _read_npz(path) -> dict:
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise DataError("is not an .npz file (not a zip archive)", path=path) from None
-    with archive:
-        members = {n[:-4]: n for n in archive.namelist() if n.endswith(".npy")}
-        other = [n for n in archive.namelist() if not n.endswith(".npy")]
-        unexpected = sorted(set(members) - set(_NPZ_KEYS)) + other
-        missing = [k for k in ("X", "y") if k not in members]
-        held = ", ".join(repr(k) for k in sorted(members)) or "nothing"
+    """The arrays of a data ``.npz`` (``ravine._npz.read_npz``), with its names checked first."""
+    def check_names(names):
+        unexpected = sorted(set(names) - set(_NPZ_KEYS))
+        missing = [k for k in ("X", "y") if k not in names]
+        held = ", ".join(repr(k) for k in sorted(names)) or "nothing"
         if missing:
             raise DataError(f"has no array {' or '.join(repr(k) for k in missing)}; it holds "
                             f"{held} (expected 'X' and 'y', optionally 'feature_names')", path=path)
         if unexpected:
             raise DataError(f"holds unexpected entries {', '.join(repr(k) for k in unexpected)} "
                             f"(expected 'X' and 'y', optionally 'feature_names')", path=path)
-        out = {}
-        for key, member in members.items():
-            with archive.open(member) as fp:
-                _header(fp, path, f"array {key!r}")
-            with archive.open(member) as fp:
-                try:
-                    out[key] = np.lib.format.read_array(fp, allow_pickle=False)
-                except ValueError as e:
-                    raise DataError(f"array {key!r} could not be read without unpickling ({e}); "
-                                    f"refusing", path=path) from None
-    return out
+
+    try:
+        return read_npz(path, kinds=NUMERIC_AND_TEXT, check_names=check_names)
+    except NpzError as error:
+        raise DataError(error.reason, path=path) from None
 
 
 def load_npy_memmap(path_X, path_y, task=None, *, validate=True, chunk_rows=None,

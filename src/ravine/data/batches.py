@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_int
 from .._random import as_generator
-from ._args import check_int, float_dtype
+from ._args import float_dtype
 from .dataset import Dataset
 
 
@@ -25,7 +26,7 @@ def _index_pool(n_or_indices) -> np.ndarray:
     if isinstance(n_or_indices, (bool, np.bool_)):
         raise TypeError(f"n must be an integer or an array of indices; got {n_or_indices!r}")
     if isinstance(n_or_indices, (int, np.integer)):
-        return np.arange(check_int(n_or_indices, "n", 0), dtype=np.int64)
+        return np.arange(check_int("n", n_or_indices, minimum=0), dtype=np.int64)
     pool = np.asarray(n_or_indices)
     if pool.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -52,7 +53,7 @@ def batches(n, batch_size, shuffle=True, seed=None, drop_last=False):
         True
     """
     pool = _index_pool(n)
-    size = check_int(batch_size, "batch_size", 1)
+    size = check_int("batch_size", batch_size, minimum=1)
     if len(pool):
         size = min(size, len(pool))
     order = as_generator(seed).permutation(pool) if shuffle else pool

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._checks import check_choice
+
 TASKS = ("classification", "regression")
 
 
@@ -42,8 +44,7 @@ class Dataset:
         if not isinstance(self.X, np.ndarray):
             self.X = np.asarray(self.X)
         self.y = np.asarray(self.y)
-        if self.task not in TASKS:
-            raise ValueError(f"task must be 'classification' or 'regression'; got {self.task!r}")
+        check_choice("task", self.task, TASKS, owner="Dataset")
         if self.X.ndim != 2:
             raise ValueError(f"X must be 2-D (samples × features); got shape {self.X.shape}")
         if self.X.dtype.kind != "f":

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_choice
+from .dataset import TASKS
 from .errors import DataError
 
 NOT_INTEGER_HINT = ("classification labels must be integers or class names (for real-valued "
@@ -21,11 +23,7 @@ NOT_INTEGER_HINT = ("classification labels must be integers or class names (for 
 
 def check_task(task) -> str:
     """``'classification'`` for ``None``, else ``task`` if it is one of the two tasks."""
-    if task is None:
-        return "classification"
-    if task not in ("classification", "regression"):
-        raise ValueError(f"task must be 'classification', 'regression' or None; got {task!r}")
-    return task
+    return check_choice("task", task, TASKS + (None,)) or "classification"
 
 
 def encode_classes(labels) -> tuple[np.ndarray, np.ndarray]:

@@ -21,16 +21,14 @@ import numbers
 
 import numpy as np
 
+from .._checks import check_int, check_number
 from .._random import as_generator
-from ._args import check_int
 from .dataset import Dataset
 
 
 def _fraction(value, name) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not 0.0 <= float(value) < 1.0:
-        raise ValueError(f"{name} must be a fraction in [0, 1); got {value!r}")
-    return float(value)
+    return check_number(name, value, low=0.0, high=1.0, high_open=True,
+                        hint="a fraction of the examples")
 
 
 def _size(fraction, n) -> int:
@@ -71,7 +69,7 @@ def split_indices(y_or_n, valid=0.2, test=0.2, seed=0, stratify=True):
         raise ValueError(f"valid + test must be < 1 so that training keeps examples; got {valid} + "
                          f"{test} = {valid + test}")
     if isinstance(y_or_n, (numbers.Integral,)) and not isinstance(y_or_n, (bool, np.bool_)):
-        n, labels = check_int(y_or_n, "n", 1), None
+        n, labels = check_int("n", y_or_n, minimum=1), None
     else:
         labels = np.asarray(y_or_n)
         if labels.ndim != 1:

@@ -19,8 +19,9 @@ import math
 
 import numpy as np
 
+from .._checks import check_int, check_number
 from .._random import as_generator
-from ._args import check_int, check_real, float_dtype
+from ._args import float_dtype
 
 
 def _counts(n: int, k: int) -> np.ndarray:
@@ -33,9 +34,9 @@ def _finish(points, labels, noise, rng, dtype):
     return points[order].astype(float_dtype(dtype)), labels[order].astype(np.int64)
 
 
-def _check_common(n_samples, noise, minimum):
-    n = check_int(n_samples, "n_samples", minimum)
-    return n, check_real(noise, "noise", 0.0)
+def _check_common(owner, n_samples, noise, minimum):
+    n = check_int("n_samples", n_samples, minimum=minimum, owner=owner)
+    return n, check_number("noise", noise, low=0.0, owner=owner)
 
 
 def make_moons(n_samples: int = 200, noise: float = 0.1, seed=0, *, dtype="float32"):
@@ -49,14 +50,14 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed=0, *, dtype="float
         >>> X.shape, X.dtype, np.bincount(y).tolist()
         ((100, 2), dtype('float32'), [50, 50])
     """
-    n, noise = _check_common(n_samples, noise, 2)
+    n, noise = _check_common("make_moons", n_samples, noise, 2)
     outer, inner = _counts(n, 2)
     t_out = np.linspace(0.0, math.pi, outer)
     t_in = np.linspace(0.0, math.pi, inner)
     points = np.concatenate([np.column_stack([np.cos(t_out), np.sin(t_out)]),
                              np.column_stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)])])
     labels = np.repeat([0, 1], [outer, inner])
-    return _finish(points, labels, noise, as_generator(seed), dtype)
+    return _finish(points, labels, noise, as_generator(seed, owner="make_moons"), dtype)
 
 
 def make_circles(n_samples: int = 200, noise: float = 0.05, seed=0, *, factor: float = 0.5,
@@ -70,17 +71,16 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, seed=0, *, factor: f
         >>> np.round(np.hypot(X[:, 0], X[:, 1]), 6)[y == 1].tolist()
         [0.5, 0.5, 0.5, 0.5]
     """
-    n, noise = _check_common(n_samples, noise, 2)
-    factor = check_real(factor, "factor")
-    if not 0.0 < factor < 1.0:
-        raise ValueError(f"factor must be in (0, 1); got {factor}")
+    n, noise = _check_common("make_circles", n_samples, noise, 2)
+    factor = check_number("factor", factor, low=0.0, high=1.0, low_open=True, high_open=True,
+                          owner="make_circles")
     outer, inner = _counts(n, 2)
     a_out = np.linspace(0.0, 2 * math.pi, outer, endpoint=False)
     a_in = np.linspace(0.0, 2 * math.pi, inner, endpoint=False)
     points = np.concatenate([np.column_stack([np.cos(a_out), np.sin(a_out)]),
                              factor * np.column_stack([np.cos(a_in), np.sin(a_in)])])
     labels = np.repeat([0, 1], [outer, inner])
-    return _finish(points, labels, noise, as_generator(seed), dtype)
+    return _finish(points, labels, noise, as_generator(seed, owner="make_circles"), dtype)
 
 
 def make_spirals(n_samples: int = 300, noise: float = 0.05, n_classes: int = 3, seed=0, *,
@@ -95,9 +95,9 @@ def make_spirals(n_samples: int = 300, noise: float = 0.05, n_classes: int = 3, 
         >>> X.shape, np.bincount(y).tolist()
         ((300, 2), [100, 100, 100])
     """
-    k = check_int(n_classes, "n_classes", 2)
-    n, noise = _check_common(n_samples, noise, k)
-    turns = check_real(turns, "turns", 0.0)
+    k = check_int("n_classes", n_classes, minimum=2, owner="make_spirals")
+    n, noise = _check_common("make_spirals", n_samples, noise, k)
+    turns = check_number("turns", turns, low=0.0, owner="make_spirals")
     counts = _counts(n, k)
     arms = []
     for c, m in enumerate(counts):
@@ -106,7 +106,8 @@ def make_spirals(n_samples: int = 300, noise: float = 0.05, n_classes: int = 3, 
         theta = 2 * math.pi * (turns * t + c / k)
         arms.append(np.column_stack([r * np.cos(theta), r * np.sin(theta)]))
     labels = np.repeat(np.arange(k), counts)
-    return _finish(np.concatenate(arms), labels, noise, as_generator(seed), dtype)
+    return _finish(np.concatenate(arms), labels, noise, as_generator(seed, owner="make_spirals"),
+                   dtype)
 
 
 def make_xor(n_samples: int = 200, noise: float = 0.1, seed=0, *, dtype="float32"):
@@ -121,8 +122,8 @@ def make_xor(n_samples: int = 200, noise: float = 0.1, seed=0, *, dtype="float32
         >>> bool(np.all(y == (X[:, 0] * X[:, 1] < 0)))
         True
     """
-    n, noise = _check_common(n_samples, noise, 2)
-    rng = as_generator(seed)
+    n, noise = _check_common("make_xor", n_samples, noise, 2)
+    rng = as_generator(seed, owner="make_xor")
     quadrant = np.repeat(np.arange(4), _counts(n, 4))
     signs = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
     points = (1.0 - rng.random((n, 2))) * signs[quadrant]
@@ -143,7 +144,8 @@ def make_blobs(n_samples: int = 200, noise: float = 0.5, n_classes: int | None =
         [2.0]
     """
     if centers is None:
-        k = 3 if n_classes is None else check_int(n_classes, "n_classes", 2)
+        k = 3 if n_classes is None else check_int("n_classes", n_classes, minimum=2,
+                                                  owner="make_blobs")
         angles = 2 * math.pi * np.arange(k) / k
         centers = 2.0 * np.column_stack([np.cos(angles), np.sin(angles)])
     else:
@@ -154,11 +156,12 @@ def make_blobs(n_samples: int = 200, noise: float = 0.5, n_classes: int | None =
         if not np.all(np.isfinite(centers)):
             raise ValueError("centers must be finite")
         k = centers.shape[0]
-        if n_classes is not None and check_int(n_classes, "n_classes", 2) != k:
+        if n_classes is not None and check_int("n_classes", n_classes, minimum=2,
+                                               owner="make_blobs") != k:
             raise ValueError(f"n_classes={n_classes} disagrees with the {k} rows of centers")
-    n, noise = _check_common(n_samples, noise, k)
+    n, noise = _check_common("make_blobs", n_samples, noise, k)
     labels = np.repeat(np.arange(k), _counts(n, k))
-    return _finish(centers[labels], labels, noise, as_generator(seed), dtype)
+    return _finish(centers[labels], labels, noise, as_generator(seed, owner="make_blobs"), dtype)
 
 
 GENERATORS = {

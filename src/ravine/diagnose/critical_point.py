@@ -28,12 +28,12 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from .._checks import check_positive
 from ..autodiff.second_order import _checked_params, gradient_graph, num_parameters, unflatten
 from ..autodiff.tensor import Tensor
 from .spectrum import _side_effect_guard, hessian_eigs_from_gradient
@@ -121,12 +121,6 @@ class PointReport:
         return "\n".join(lines)
 
 
-def _check_tolerance(name: str, value) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not (0 < value < math.inf):
-        raise ValueError(f"diagnose_point: {name} must be a positive number; got {value!r}")
-    return float(value)
-
-
 def _parameter_names(params, model) -> list[str]:
     names = {}
     if model is not None:
@@ -174,8 +168,8 @@ def diagnose_point(loss_fn: Callable[[], Tensor], params, k: int = 3, grad_tol: 
         report.negative_direction                          # [array(0.), array(1.)]
     """
     params = _checked_params(params)
-    grad_tol = _check_tolerance("grad_tol", grad_tol)
-    curvature_tol = _check_tolerance("curvature_tol", curvature_tol)
+    grad_tol = check_positive("grad_tol", grad_tol, owner="diagnose_point")
+    curvature_tol = check_positive("curvature_tol", curvature_tol, owner="diagnose_point")
     with _side_effect_guard(model):
         loss, grads = gradient_graph(loss_fn, params)
     loss_value = float(loss.item())

@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from .._checks import check_int
 from ..autodiff.second_order import gradient_graph, hvp_from_gradient
 from ..nn.side_effects import no_side_effects
 from ..train.callbacks import Callback
@@ -68,9 +69,7 @@ class CurvatureMonitor(Callback):
     """
 
     def __init__(self, every: int = 10):
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"CurvatureMonitor: every must be a positive integer; got {every!r}")
-        self.every = every
+        self.every = check_int("every", every, minimum=1, owner="CurvatureMonitor")
         self.rows: list[dict] = []
 
     def on_batch_begin(self, step: int, logs: dict) -> None:

@@ -25,11 +25,11 @@ Example::
 
 from __future__ import annotations
 
-import numbers
 from typing import Sequence
 
 import numpy as np
 
+from .._checks import check_choice, check_flag, check_int
 from .._random import as_generator
 from ..autodiff.tensor import Tensor
 from ..nn.module import Module
@@ -66,12 +66,6 @@ def _resolve(params, model) -> tuple[list[Tensor], list[str] | None, Module | No
     return params, (list(names) if names is not None else None), model
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
 # --- directions ----------------------------------------------------------------------------------
 
 def normalize_filters(direction, params, one_dim: str = "zero") -> list[np.ndarray]:
@@ -88,8 +82,7 @@ def normalize_filters(direction, params, one_dim: str = "zero") -> list[np.ndarr
         d = normalize_filters([rng.standard_normal(p.shape) for p in params], params)
         np.linalg.norm(d[0], axis=1)      # == np.linalg.norm(params[0].data, axis=1)
     """
-    if one_dim not in ONE_DIM:
-        raise ValueError(f"one_dim must be 'zero' or 'normalize'; got {one_dim!r}")
+    check_choice("one_dim", one_dim, ONE_DIM, owner="normalize_filters")
     params, _, _ = _resolve(params, None)
     direction = list(direction)
     if len(direction) != len(params):
@@ -129,12 +122,11 @@ def random_directions(params, seed=0, filter_normalize: bool = True, count: int 
         surface = loss_surface_2d(loss_fn, model, directions=(delta, eta))
     """
     params, _, _ = _resolve(params, None)
-    count = _check_int(count, "count", 1)
-    if not isinstance(filter_normalize, (bool, np.bool_)):
-        raise TypeError(f"filter_normalize must be True or False; got {filter_normalize!r}")
-    if one_dim not in ONE_DIM:
-        raise ValueError(f"one_dim must be 'zero' or 'normalize'; got {one_dim!r}")
-    rng = as_generator(seed)
+    owner = "random_directions"
+    count = check_int("count", count, minimum=1, owner=owner)
+    filter_normalize = check_flag("filter_normalize", filter_normalize, owner=owner)
+    check_choice("one_dim", one_dim, ONE_DIM, owner=owner)
+    rng = as_generator(seed, owner=owner)
     directions = []
     for _ in range(count):
         d = [rng.standard_normal(p.shape) for p in params]

@@ -41,14 +41,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 
+from .._checks import check_flag, check_int, check_number, check_optional, check_positive
+from .._random import as_generator
 from ..autodiff.backprop import grad
 from ..autodiff.mode import enable_grad, no_grad
 from ..autodiff.tensor import Tensor
-from .._random import as_generator
 from ..nn.module import Module
 
 __all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow"]
@@ -208,14 +208,6 @@ def _named_tensors(params, eps: float) -> list[tuple[str, Tensor]]:
     return items
 
 
-def _check_real(name: str, value, positive: bool) -> float:
-    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"gradcheck: {name} must be a finite number; got {value!r}")
-    if value < 0 or (positive and value == 0):
-        raise ValueError(f"gradcheck: {name} must be {'> 0' if positive else '≥ 0'}; got {value!r}")
-    return float(value)
-
-
 def _loss_value(loss, when: str) -> float:
     if not isinstance(loss, Tensor):
         raise TypeError(f"gradcheck: loss_fn() must return a scalar Tensor; {when} it returned "
@@ -328,16 +320,13 @@ def gradcheck(loss_fn, params, eps: float = 1e-6, rtol: float = 1e-5, atol: floa
     if not callable(loss_fn):
         raise TypeError(f"gradcheck: loss_fn must be a function of no arguments returning a scalar "
                         f"Tensor; got {type(loss_fn).__name__}")
-    eps = _check_real("eps", eps, positive=True)
-    rtol = _check_real("rtol", rtol, positive=False)
-    atol = _check_real("atol", atol, positive=False)
-    if max_entries is not None and (not isinstance(max_entries, (int, np.integer))
-                                    or isinstance(max_entries, bool) or max_entries < 1):
-        raise ValueError(f"gradcheck: max_entries must be a positive integer or None; "
-                         f"got {max_entries!r}")
-    if not isinstance(raise_on_failure, bool):
-        raise TypeError(f"gradcheck: raise_on_failure must be True or False; got {raise_on_failure!r}")
-    rng = as_generator(seed)
+    owner = "gradcheck"
+    eps = check_positive("eps", eps, owner=owner)
+    rtol = check_number("rtol", rtol, low=0.0, owner=owner)
+    atol = check_number("atol", atol, low=0.0, owner=owner)
+    max_entries = check_optional(check_int, "max_entries", max_entries, minimum=1, owner=owner)
+    raise_on_failure = check_flag("raise_on_failure", raise_on_failure, owner=owner)
+    rng = as_generator(seed, owner=owner)
     items = _named_tensors(params, eps)
     tensors = [t for _, t in items]
 

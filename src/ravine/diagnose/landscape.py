@@ -47,7 +47,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,12 +54,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .._checks import check_choice, check_int, check_number, check_positive
 from ..autodiff.mode import no_grad
 from ..autodiff.second_order import flatten, unflatten
 from ..autodiff.tensor import Tensor
 from ..nn.module import Module
 from ..nn.side_effects import no_side_effects
-from .directions import _check_int, _resolve
+from .directions import _resolve
 # the direction machinery lived here: its names stay importable from this module
 from .directions import ONE_DIM, normalize_filters, random_directions  # noqa: F401
 from .plots import plot_line, plot_surface
@@ -110,36 +110,28 @@ def _as_vector(theta, params, names, model, what: str) -> np.ndarray:
     return flatten(checked).astype(np.float64, copy=False)
 
 
-def _check_real(value, name: str, positive: bool) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) \
-        and math.isfinite(value) and (value > 0 if positive else value >= 0)
-    if not ok:
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; got {value!r}")
-    return float(value)
-
-
 class _Evaluator:
     """Writes parameter vectors into ``params`` and evaluates ``loss_fn``; restores everything on exit."""
 
     def __init__(self, loss_fn: Callable, params: list[Tensor], model: Module | None, mode):
         if not callable(loss_fn):
             raise TypeError(f"loss_fn must be a function of no arguments; got {type(loss_fn).__name__}")
-        if mode not in MODES:
-            raise ValueError(f"mode must be 'eval', 'train' or None; got {mode!r}")
+        check_choice("mode", mode, MODES)
         self.loss_fn, self.params, self.model, self.mode = loss_fn, params, model, mode
 
     def __enter__(self) -> "_Evaluator":
         self.saved = [p.data.copy() for p in self.params]
-        self.flags = [(m, m.training) for _, m in self.model.named_modules()] if self.model else []
-        if self.model is not None and self.mode is not None:
-            self.model.train(self.mode == "train")
+        self.modes = None if self.model is None else \
+            self.model.mode(None if self.mode is None else self.mode == "train")
+        if self.modes is not None:
+            self.modes.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         for p, saved in zip(self.params, self.saved):
             np.copyto(p.data, saved)
-        for module, flag in self.flags:
-            object.__setattr__(module, "training", flag)
+        if self.modes is not None:
+            self.modes.__exit__(*exc)
 
     def __call__(self, vector: np.ndarray) -> float:
         for p, part in zip(self.params, unflatten(vector, self.params)):
@@ -256,8 +248,8 @@ def loss_along_line(loss_fn: Callable[[], Tensor], params, theta_a, theta_b, ste
         loss_along_line(loss_fn, model, model, twin).barrier   # > 0: not convex
     """
     params, names, model = _resolve(params, model)
-    steps = _check_int(steps, "steps", 2)
-    extend = _check_real(extend, "extend", positive=False)
+    steps = check_int("steps", steps, minimum=2, owner="loss_along_line")
+    extend = check_number("extend", extend, low=0.0, owner="loss_along_line")
     a = _as_vector(theta_a, params, names, model, "theta_a")
     b = _as_vector(theta_b, params, names, model, "theta_b")
     alphas = _grid(-extend, 1.0 + extend, steps, must=(0.0, 1.0))
@@ -328,8 +320,8 @@ def loss_surface_2d(loss_fn: Callable[[], Tensor], params, directions=None, span
         surface.plot("slice.png", kind="contour")
     """
     params, names, model = _resolve(params, model)
-    steps = _check_int(steps, "steps", 2)
-    span = _check_real(span, "span", positive=True)
+    steps = check_int("steps", steps, minimum=2, owner="loss_surface_2d")
+    span = check_positive("span", span, owner="loss_surface_2d")
     if directions is None:
         directions = random_directions(params, seed, filter_normalize, count=2, one_dim=one_dim)
         normalized = bool(filter_normalize)

@@ -8,9 +8,12 @@ Every ``every`` updates it records, for each layer's weight matrix W (named as i
 - ``weight_norm[0.weight]`` = ‖W‖_F after the update;
 - ``update_ratio[0.weight]`` = ‖ΔW‖_F / ‖W‖_F for the update just made, W before it (a common rule of thumb
   is ~1e-3: much smaller and the layer hardly learns, much larger and it thrashes);
-- ``saturation[1]`` for each sigmoid or tanh module (named by its position): the fraction of its
-  units' pre-activations a with |a| beyond the threshold, where the derivative is nearly 0
-  (tanh'(2) ≈ 0.07, σ'(±4) ≈ 0.018 by default) — saturated units pass almost no gradient back.
+- ``saturation[1]`` for each activation module with a saturation threshold (named by its
+  position): the fraction of its units' pre-activations a with |a| beyond the threshold, where the
+  derivative is nearly 0 — saturated units pass almost no gradient back. The thresholds are the
+  activation registry's (``ravine.autodiff.activations``: tanh 2, tanh'(2) ≈ 0.07; sigmoid 4,
+  σ'(±4) ≈ 0.018); ``thresholds`` overrides them, keyed by activation name or module class
+  ({"tanh": 3.0} or {rv.nn.Tanh: 3.0}; None turns one off).
 
 Rows go into ``history.steps`` (and ``monitor.rows``).
 
@@ -23,21 +26,51 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_choice, check_optional, check_positive
+from ..autodiff.activations import ACTIVATIONS
 from ..autodiff.mode import no_grad
-from ..nn.layers import Sigmoid, Tanh
+from ..nn.layers import activation_name
 from ..nn.side_effects import no_side_effects
 from ..train.callbacks import Callback
 
-DEFAULT_THRESHOLDS = {Tanh: 2.0, Sigmoid: 4.0}
+#: |a| beyond which a unit counts as saturated, by activation name (from the registry).
+DEFAULT_THRESHOLDS = {name: spec.saturation for name, spec in ACTIVATIONS.items()
+                      if spec.saturation is not None}
 
 
 def _norm(a: np.ndarray) -> float:
     return float(np.sqrt(np.dot(a.reshape(-1).astype(np.float64), a.reshape(-1).astype(np.float64))))
 
 
+def check_thresholds(thresholds, owner: str = "LayerMonitor") -> dict:
+    """``thresholds`` checked: keys activation names or module classes, values > 0 or None."""
+    if thresholds is None:
+        return {}
+    if not isinstance(thresholds, dict):
+        raise TypeError(f"{owner}: thresholds must be a dict or None; got {thresholds!r}")
+    for key, value in thresholds.items():
+        if isinstance(key, str):
+            check_choice("thresholds key", key, ACTIVATIONS, owner=owner)
+        elif not isinstance(key, type):
+            raise TypeError(f"{owner}: thresholds keys must be activation names or module classes; "
+                            f"got {key!r}")
+        check_optional(check_positive, f"thresholds[{key!r}]", value, owner=owner)
+    return thresholds
+
+
+def _limit(module, thresholds: dict) -> float | None:
+    """The saturation threshold for ``module``: the user's (by name or class), else the registry's."""
+    name = activation_name(module)
+    for key, limit in thresholds.items():
+        if (key == name) if isinstance(key, str) else isinstance(module, key):
+            return limit
+    return DEFAULT_THRESHOLDS.get(name)
+
+
 def saturation(model, x, thresholds=None) -> dict[str, float]:
-    """Fraction of saturated pre-activations per sigmoid/tanh module of a Sequential model on ``x``."""
-    thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    """Fraction of saturated pre-activations per activation module with a threshold (tanh, sigmoid
+    by default) of a Sequential model on ``x``."""
+    thresholds = check_thresholds(thresholds, owner="saturation")
     if not hasattr(model, "_modules") or not hasattr(model, "__iter__"):
         return {}
     out: dict[str, float] = {}
@@ -48,7 +81,7 @@ def saturation(model, x, thresholds=None) -> dict[str, float]:
 
             h = as_input(h, model.dtype)
         for name, module in model._modules.items():
-            limit = next((t for cls, t in thresholds.items() if isinstance(module, cls)), None)
+            limit = _limit(module, thresholds)
             if limit is not None:
                 out[name] = float(np.mean(np.abs(h.data) > limit))
             h = module(h)
@@ -61,7 +94,7 @@ class LayerMonitor(Callback):
     def __init__(self, every: int = 10, thresholds: dict | None = None):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"LayerMonitor: every must be a positive integer; got {every!r}")
-        self.every, self.thresholds = every, thresholds
+        self.every, self.thresholds = every, check_thresholds(thresholds)
         self.rows: list[dict] = []
         self._before = None
 

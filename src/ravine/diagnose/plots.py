@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._atomic import atomic_open, writable_file
+from .._checks import check_choice, check_int
 
 KINDS = ("contour", "surface")
 
@@ -42,6 +43,7 @@ def _new_figure(figsize):
 def save_png(fig, path, dpi: int = 120) -> None:
     """Render ``fig`` to ``path`` as a PNG, atomically (``ravine._atomic``: temporary file in the
     same folder, flush, fsync, ``os.replace``; the temporary file is removed if anything fails)."""
+    dpi = check_int("dpi", dpi, minimum=1)
     with atomic_open(_check_path(path), "wb") as f:
         fig.savefig(f, format="png", dpi=dpi)
 
@@ -102,10 +104,8 @@ def plot_surface(result, path, kind: str = "contour", *, title: str | None = Non
 
         plot_surface(loss_surface_2d(loss_fn, model, seed=0), "slice.png", kind="contour")
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
-    if isinstance(levels, (bool, np.bool_)) or not isinstance(levels, (int, np.integer)) or levels < 2:
-        raise ValueError(f"levels must be an integer >= 2; got {levels!r}")
+    check_choice("kind", kind, KINDS, owner="plot_surface")
+    levels = check_int("levels", levels, minimum=2, owner="plot_surface")
     target = _check_path(path)
     alphas = np.asarray(result.alphas, dtype=np.float64)
     betas = np.asarray(result.betas, dtype=np.float64)

@@ -28,13 +28,14 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 from contextlib import nullcontext
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh
 
+from .._checks import check_choice, check_int, check_number, check_optional, check_seed
+from .._random import as_generator
 from ..autodiff.second_order import (_checked_params, flatten, gradient_graph, hvp_from_gradient,
                                      num_parameters, unflatten)
 from ..autodiff.tensor import Tensor
@@ -42,20 +43,6 @@ from ..nn.side_effects import no_side_effects
 
 #: The dense path (n HVPs on the identity, then ``numpy.linalg.eigh``) refuses more parameters.
 DENSE_MAX_SIZE = 3000
-
-
-def _check_positive_int(name: str, value, owner: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
-def _check_seed(seed, owner: str):
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, (bool, np.bool_)) or seed < 0:
-        raise ValueError(f"{owner}: seed must be a non-negative integer or a numpy Generator; got {seed!r}")
-    return np.random.default_rng(int(seed))
 
 
 def _side_effect_guard(model):
@@ -113,14 +100,12 @@ def hessian_eigs_from_gradient(grads: Sequence[Tensor], params, k: int = 3, tol:
     """``hessian_eigs`` on an already recorded gradient graph (see ``gradient_graph``)."""
     owner = "hessian_eigs"
     params = _checked_params(params)
-    k = _check_positive_int("k", k, owner)
-    if maxiter is not None:
-        maxiter = _check_positive_int("maxiter", maxiter, owner)
-    if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not (0 <= tol < math.inf):
-        raise ValueError(f"{owner}: tol must be a non-negative number (0: machine precision); got {tol!r}")
-    if method not in ("auto", "lanczos", "dense"):
-        raise ValueError(f"{owner}: method must be 'auto', 'lanczos' or 'dense'; got {method!r}")
-    rng = _check_seed(seed, owner)
+    k = check_int("k", k, minimum=1, owner=owner)
+    maxiter = check_optional(check_int, "maxiter", maxiter, minimum=1, owner=owner)
+    tol = check_number("tol", tol, low=0.0, owner=owner, hint="0: machine precision")
+    method = check_choice("method", method, ("auto", "lanczos", "dense"), owner=owner)
+    # no None: a spectrum is reproducible unless asked otherwise (pass a Generator for fresh draws)
+    rng = as_generator(check_seed("seed", seed, owner=owner, allow_none=False))
     n = num_parameters(params)
     operator = hessian_operator(grads, params)
     v0 = rng.standard_normal(n)
@@ -227,10 +212,9 @@ def hutchinson_trace(loss_fn: Callable[[], Tensor], params, samples: int = 100, 
         trace, stderr = hutchinson_trace(lambda: F.mse_loss(model(x), y), model.parameters(), 200)
     """
     params = _checked_params(params)
-    samples = _check_positive_int("samples", samples, "hutchinson_trace")
-    if samples < 2:
-        raise ValueError(f"hutchinson_trace: samples must be at least 2 (for a standard error); got {samples}")
-    rng = _check_seed(seed, "hutchinson_trace")
+    samples = check_int("samples", samples, minimum=2, owner="hutchinson_trace",
+                        hint="two at least, for a standard error")
+    rng = as_generator(check_seed("seed", seed, owner="hutchinson_trace", allow_none=False))
     with _side_effect_guard(model):
         _, grads = gradient_graph(loss_fn, params)
     n = num_parameters(params)

@@ -40,25 +40,23 @@ import copy
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from .._random import as_generator
 from ..autodiff.mode import no_grad
 from ..autodiff.tensor import Tensor
-from ..nn import functional as F
+from ..nn import losses
 from ..nn.batchnorm import BatchNorm1d
 from ..nn.containers import Sequential
 from ..nn.dropout import Dropout
-from ..nn.layers import Identity, Linear, ReLU, Sigmoid, Tanh
+from ..nn.layers import Activation, Identity, Linear
 from ..nn.module import Module
 from ..nn.side_effects import no_side_effects
 
-# Modules that act on each unit separately (g(Pa) = P g(a)) and own no per-unit state.
-_ELEMENTWISE = (Tanh, Sigmoid, ReLU, Identity, Dropout)
-
-LOSSES: dict[str, Callable] = {"cross_entropy": F.cross_entropy, "mse": F.mse_loss}
+# Modules that act on each unit separately (g(Pa) = P g(a)) and own no per-unit state: every
+# activation of the registry (all elementwise by construction), the identity and dropout.
+_ELEMENTWISE = (Activation, Identity, Dropout)
 
 
 @dataclass
@@ -225,31 +223,19 @@ def average_over_permutations(model: Module, layer: int) -> Module:
 
 # --- the report ----------------------------------------------------------------------------------
 
-def _training_flags(model: Module) -> list[tuple[Module, bool]]:
-    return [(m, m.training) for _, m in model.named_modules()]
-
-
 def model_outputs(model: Module, X) -> np.ndarray:
     """The model's outputs on X in evaluation mode, leaving no trace (modes, buffers, generators)."""
-    flags = _training_flags(model)
-    try:
-        model.eval()
-        with no_side_effects(model), no_grad():
-            out = model(X)
-    finally:
-        for module, flag in flags:
-            object.__setattr__(module, "training", flag)
+    with model.mode(training=False), no_side_effects(model), no_grad():
+        out = model(X)
     return np.array(out.data if isinstance(out, Tensor) else out)
 
 
-def _loss_value(loss: Callable, outputs: np.ndarray, y) -> float:
-    targets = y
-    if loss is F.mse_loss:
-        targets = np.asarray(y, dtype=outputs.dtype)
-        if targets.ndim == 1 and outputs.ndim == 2 and outputs.shape[1] == 1:
-            targets = targets[:, None]
+def _loss_value(loss, outputs: np.ndarray, y) -> float:
+    """The loss of ``outputs`` on ``y``: an ``rv.nn.losses.Loss`` (which shapes the targets) or a function."""
+    if isinstance(loss, losses.Loss):
+        y = loss.targets(y, len(outputs), outputs.shape[1], outputs.dtype, "symmetry")
     with no_grad():
-        value = loss(Tensor(outputs), targets)
+        value = loss(Tensor(outputs), y)
     return float(value.item() if isinstance(value, Tensor) else value)
 
 
@@ -336,15 +322,14 @@ def symmetry_report(model: Module, X, y, loss="cross_entropy", layer: int = 0,
         print(report)
         assert report.max_output_difference < 1e-12 and report.nonconvex
     """
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function; got {loss!r}")
-        loss_name, loss_fn = loss, LOSSES[loss]
+    if isinstance(loss, (str, losses.Loss)):
+        loss_fn = losses.get(loss)
+        loss_name = loss_fn.name
     elif callable(loss):
         loss_name, loss_fn = getattr(loss, "__name__", "loss"), loss
     else:
-        raise TypeError(f"loss must be a name ({', '.join(LOSSES)}) or a function; got "
-                        f"{type(loss).__name__}")
+        raise TypeError(f"loss must be a name ({', '.join(losses.LOSSES)}), an rv.nn.losses.Loss or a "
+                        f"function; got {type(loss).__name__}")
     hidden = _layer(model, layer)
     n = hidden.units
     perm = _random_permutation(n, seed)

@@ -38,10 +38,9 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .._checks import check_flag, check_int, check_number, check_optional, check_positive
 from ..autodiff.elementwise import sqrt
 from ..autodiff.tensor import Op, Tensor, apply, constant, resolve_dtype
 from .module import Module, Parameter, as_input
@@ -112,23 +111,6 @@ class BatchNormTrain(Op):
         return (grad_x, sum_g_xhat if needs[1] else None, sum_g if needs[2] else None)
 
 
-def _check_positive_int(name: str, value) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < 1:
-        raise ValueError(f"BatchNorm1d: {name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
-def _check_number(name: str, value, low: float, high: float | None, closed_low: bool) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) \
-        and np.isfinite(value) and (value >= low if closed_low else value > low) \
-        and (high is None or value <= high)
-    if not ok:
-        bracket = "[" if closed_low else "("
-        upper = f"{high}]" if high is not None else "∞)"
-        raise ValueError(f"BatchNorm1d: {name} must be a number in {bracket}{low}, {upper}; got {value!r}")
-    return float(value)
-
-
 class BatchNorm1d(Module):
     """Batch normalization of a (batch, num_features) input, with PyTorch's semantics and defaults.
 
@@ -155,17 +137,18 @@ class BatchNorm1d(Module):
         bn.state_dict().keys()    # weight, bias, running_mean, running_var, num_batches_tracked
     """
 
+    min_batch_examples = 2  # the variance of one example is 0: nothing to normalize by
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype="float32"):
         super().__init__()
-        self.num_features = _check_positive_int("num_features", num_features)
-        self.eps = _check_number("eps", eps, 0.0, None, closed_low=False)
-        self.momentum = None if momentum is None else _check_number("momentum", momentum, 0.0, 1.0,
-                                                                    closed_low=True)
-        for name, flag in (("affine", affine), ("track_running_stats", track_running_stats)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise TypeError(f"BatchNorm1d: {name} must be True or False; got {flag!r}")
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        owner = "BatchNorm1d"
+        self.num_features = check_int("num_features", num_features, minimum=1, owner=owner)
+        self.eps = check_positive("eps", eps, owner=owner)
+        self.momentum = check_optional(check_number, "momentum", momentum, low=0.0, high=1.0,
+                                       owner=owner)
+        self.affine = check_flag("affine", affine, owner=owner)
+        self.track_running_stats = check_flag("track_running_stats", track_running_stats, owner=owner)
         self.dtype = resolve_dtype(dtype)
         n = self.num_features
         if self.affine:

@@ -25,24 +25,17 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
-import numpy as np
-
+from .._checks import check_number
 from .._random import as_generator
 from ..autodiff.tensor import Tensor, as_tensor, constant
 from .module import Module
 
 
 def check_dropout_rate(p, owner: str = "Dropout", name: str = "p") -> float:
-    """``p`` as a float in [0, 1), or a ValueError/TypeError naming ``owner`` and ``name``."""
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
-        raise TypeError(f"{owner}: {name} (the probability of dropping a unit) must be a number in "
-                        f"[0, 1); got {type(p).__name__} {p!r}")
-    if not (0.0 <= float(p) < 1.0):
-        raise ValueError(f"{owner}: {name} (the probability of dropping a unit) must be in [0, 1); "
-                         f"got {p!r}" + (" (p = 1 would drop every unit)" if p == 1 else ""))
-    return float(p)
+    """``p`` as a float in [0, 1), or the family's ValueError/TypeError naming ``owner`` and ``name``
+    (``ravine._checks.check_number``), with what p means, since 1 is a natural mistake."""
+    return check_number(name, p, low=0.0, high=1.0, high_open=True, owner=owner,
+                        hint="the probability of dropping a unit; 1 would drop every unit")
 
 
 class Dropout(Module):

@@ -1,6 +1,8 @@
 """Functions of the model and its losses, on Tensors (or NumPy arrays).
 
-Activations: ``tanh``, ``sigmoid``, ``relu``, ``softmax``, ``log_softmax``; the affine map ``linear``.
+Activations: one function per entry of the activation registry (``tanh``, ``sigmoid``, ``relu``,
+``softplus`` ... see ``ravine.autodiff.activations``), ``softmax``, ``log_softmax``; the affine
+map ``linear``.
 Losses, averaged over the mini-batch (empirical risk):
     cross_entropy(logits, labels) = −(1/m) Σ_t log softmax(a⁽ᵗ⁾)_{y⁽ᵗ⁾}   (fused; bprop (f − e(y))/m)
     nll_loss(log_probs, labels)   = −(1/m) Σ_t log_probs⁽ᵗ⁾_{y⁽ᵗ⁾}
@@ -15,13 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff.elementwise import relu, sigmoid, tanh
+from ..autodiff.activations import FUNCTIONS as _ACTIVATION_FUNCTIONS
 from ..autodiff.linalg import linear
 from ..autodiff.softmax import check_labels, cross_entropy, log_softmax, softmax
 from ..autodiff.tensor import Tensor, as_tensor, pair
 
-__all__ = ["tanh", "sigmoid", "relu", "softmax", "log_softmax", "linear", "cross_entropy",
-           "nll_loss", "mse_loss"]
+globals().update(_ACTIVATION_FUNCTIONS)  # tanh, sigmoid, relu, softplus ...: one per registry entry
+
+__all__ = [*_ACTIVATION_FUNCTIONS, "softmax", "log_softmax", "linear", "cross_entropy", "nll_loss",
+           "mse_loss"]
 
 
 def nll_loss(log_probs, labels) -> Tensor:

@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from .._checks import check_number
 from .._random import as_generator
 from ..autodiff.tensor import resolve_dtype
 
@@ -69,7 +70,8 @@ def he_normal(shape, rng=None, dtype="float32") -> np.ndarray:
 
 def constant(shape, value: float, rng=None, dtype="float32") -> np.ndarray:
     """Every entry equal to ``value``: a symmetric layer, which stays symmetric under training."""
-    return np.full(shape, float(value), dtype=resolve_dtype(dtype))
+    return np.full(shape, check_number("value", value, owner="init.constant"),
+                   dtype=resolve_dtype(dtype))
 
 
 def zeros(shape, rng=None, dtype="float32") -> np.ndarray:
@@ -99,6 +101,7 @@ def get(init) -> Callable:
                 value = float(init.split(":", 1)[1])
             except ValueError:
                 raise ValueError(f"init {init!r}: write constant:<number>, e.g. constant:0.5") from None
+            check_number("value", value, owner=f"init {init!r}")  # constant:nan is no init
             return lambda shape, rng=None, dtype="float32": constant(shape, value, dtype=dtype)
         if init in INITIALIZERS:
             return INITIALIZERS[init]

@@ -1,4 +1,5 @@
-"""Layers: ``Linear`` (an affine map) and the activation functions, as modules.
+"""Layers: ``Linear`` (an affine map) and the activation functions, as modules (one class per entry
+of the activation registry, ``ravine.autodiff.activations``, made from it).
 
 Example::
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff import elementwise as ew
+from ..autodiff.activations import ACTIVATIONS as REGISTRY, get as get_activation
 from ..autodiff.linalg import Linear as LinearOp
 from ..autodiff.tensor import Tensor, apply, as_tensor, resolve_dtype
 from . import init as initializers
@@ -61,10 +62,30 @@ class Identity(Module):
         return x
 
 
-class _Activation(Module):
-    """An elementwise activation: its box applied to a Tensor (arrays are wrapped first)."""
+class Activation(Module):
+    """h = φ(a) elementwise, for φ an activation of the registry (``ravine.autodiff.activations``).
 
-    box = None
+    ``Activation("softplus")`` makes the registry's module for that name: an instance of its class
+    (``rv.nn.Softplus``), the same as ``rv.nn.Softplus()``. There is one such class per entry,
+    made from the registry below (``rv.nn.Tanh``, ``rv.nn.Sigmoid``, ``rv.nn.ReLU`` ...), so adding
+    an activation to the registry adds its module too. Arrays are wrapped into Tensors first.
+    """
+
+    name: str | None = None  # the registry name, set by each activation's class
+    box = None               # its elementwise box
+
+    def __new__(cls, name: str | None = None):
+        if cls is Activation:
+            if name is None:
+                raise TypeError("Activation needs the name of an activation, e.g. "
+                                "Activation('tanh')")
+            cls = ACTIVATION_MODULES[get_activation(name).name]
+        return super().__new__(cls)
+
+    def __init__(self, name: str | None = None):
+        if name is not None and name != self.name:
+            raise ValueError(f"{type(self).__name__} is the {self.name!r} activation; got name={name!r}")
+        super().__init__()
 
     def forward(self, x) -> Tensor:
         if not isinstance(x, Tensor):
@@ -72,29 +93,31 @@ class _Activation(Module):
         return apply(self.box(), x)
 
 
-class Tanh(_Activation):
-    """h = tanh a ∈ (−1, 1); tanh' = 1 − h², at most 1 (at a = 0)."""
-
-    box = ew.Tanh
-
-
-class Sigmoid(_Activation):
-    """h = σ(a) = 1/(1 + e⁻ᵃ) ∈ (0, 1); σ' = h(1 − h), at most 1/4: gradients shrink layer by layer."""
-
-    box = ew.Sigmoid
+def _module_class(spec) -> type:
+    return type(spec.class_name, (Activation,),
+                {"name": spec.name, "box": spec.box, "__doc__": spec.doc, "__module__": __name__,
+                 "__qualname__": spec.class_name})
 
 
-class ReLU(_Activation):
-    """h = max(a, 0); derivative 1 for a > 0 and 0 otherwise (0 at the kink)."""
+#: The module class of each activation in the registry, by name: ``{"tanh": Tanh, ...}``.
+ACTIVATION_MODULES: dict[str, type] = {name: _module_class(spec) for name, spec in REGISTRY.items()}
+globals().update({cls.__name__: cls for cls in ACTIVATION_MODULES.values()})  # Tanh, ReLU, ...
 
-    box = ew.ReLU
-
-
-ACTIVATIONS = {"tanh": Tanh, "sigmoid": Sigmoid, "relu": ReLU, "identity": Identity, "linear": Identity}
+#: Every name ``activation`` (hence ``MLP``) accepts: the registry's, and "identity".
+ACTIVATION_NAMES: tuple[str, ...] = (*ACTIVATION_MODULES, "identity")
 
 
 def activation(name: str) -> Module:
-    """A fresh activation module from its name."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[name]()
+    """A fresh activation module from its name: the registry's, or ``Identity`` for "identity"."""
+    if name == "identity":
+        return Identity()
+    if not isinstance(name, str) or name not in ACTIVATION_MODULES:
+        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATION_NAMES)}")
+    return ACTIVATION_MODULES[name]()
+
+
+def activation_name(module) -> str | None:
+    """The registry name of an activation module (one of ``ACTIVATION_MODULES``' classes exactly,
+    so a subclass that changes ``forward`` is never taken for the activation itself), else None."""
+    name = getattr(type(module), "name", None)
+    return name if isinstance(module, Activation) and ACTIVATION_MODULES.get(name) is type(module) else None

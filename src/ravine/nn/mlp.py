@@ -28,8 +28,8 @@ from . import init as initializers
 from .batchnorm import BatchNorm1d
 from .containers import Sequential
 from .dropout import Dropout, check_dropout_rate
-from .layers import Linear, ReLU, Sigmoid, Tanh, activation as make_activation
-from .module import as_input
+from .layers import Linear, activation as make_activation, activation_name
+from .module import as_input, pack_parameters
 
 
 def _hidden_sizes(hidden) -> tuple[int, ...]:
@@ -45,9 +45,6 @@ def _hidden_sizes(hidden) -> tuple[int, ...]:
     return tuple(int(s) for s in sizes)
 
 
-_FUSABLE = {Tanh: "tanh", Sigmoid: "sigmoid", ReLU: "relu"}
-
-
 def _fused_steps(modules: list) -> list[tuple]:
     """The forward pass as (module, activation) pairs: a Linear with the name of the activation
     that follows it directly (run as one Dense box), or any module with None (run as itself).
@@ -56,8 +53,9 @@ def _fused_steps(modules: list) -> list[tuple]:
     while i < len(modules):
         module = modules[i]
         following = modules[i + 1] if i + 1 < len(modules) else None
-        if isinstance(module, Linear) and type(following) in _FUSABLE:
-            steps.append((module, _FUSABLE[type(following)]))
+        fused = activation_name(following) if isinstance(module, Linear) else None
+        if fused is not None:  # any activation of the registry: its box has Dense's in-place fprop
+            steps.append((module, fused))
             i += 2
         else:
             steps.append((module, None))
@@ -69,7 +67,8 @@ class MLP(Sequential):
     """A multilayer network: ``Linear`` + activation per hidden layer, then a linear output layer.
 
     ``hidden``: an int or a sequence of ints (empty: a linear model, e.g. softmax regression).
-    ``activation``: "tanh", "sigmoid", "relu" or "identity". ``init``: an ``nn.init`` name.
+    ``activation``: one of ``nn.layers.ACTIVATION_NAMES``, the activation registry's names ("tanh",
+    "sigmoid", "relu", "softplus" ...) and "identity". ``init``: an ``nn.init`` name.
     ``batchnorm``: put a ``BatchNorm1d`` between each hidden ``Linear`` and its activation; that
     ``Linear`` then has no bias, since subtracting the batch mean cancels any bias exactly (its
     gradient is identically zero in training mode, and it adds a flat direction — a zero Hessian
@@ -107,6 +106,7 @@ class MLP(Sequential):
                 modules.append(Dropout(dropout, seed=drop_rngs[k]))
         modules.append(linears[-1])
         super().__init__(*modules)
+        pack_parameters(self)  # one array for all: an optimizer updates them in one call
         self.in_features, self.hidden, self.out_features = in_features, sizes, out_features
         self.activation, self.init, self.dtype = activation, init, self_dtype
         self.batchnorm, self.dropout = bool(batchnorm), dropout

@@ -16,11 +16,13 @@ Example::
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import Iterator
 
 import numpy as np
 
-from .._checks import check_finite
+from .._checks import check_finite, check_flag
+from ..autodiff.params import named_params  # noqa: F401 - the nn layer's name for it
 from ..autodiff.tensor import Tensor, constant
 
 
@@ -52,6 +54,9 @@ class ParameterList(list):
 
 class Module:
     """Base class of layers and models: subclasses set attributes and implement ``forward``."""
+
+    #: The fewest examples a mini-batch may have in training mode (batch norm needs two).
+    min_batch_examples = 1
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -129,6 +134,30 @@ class Module:
         """Evaluation mode (running statistics, dropout off)."""
         return self.train(False)
 
+    @contextmanager
+    def mode(self, training: bool | None = None):
+        """Run a block in training (``True``) or evaluation (``False``) mode, then put every
+        module's own flag back, as it was, even when the modules differed or the block raised.
+
+        ``training=None`` changes nothing on entry and only restores the flags on exit (for code
+        that may switch modes itself). Yields this module.
+
+        Example::
+
+            with model.mode(training=False):
+                out = model(x)              # batch norm uses running statistics, dropout is off
+        """
+        if training is not None:
+            training = check_flag("training", training, owner=f"{type(self).__name__}.mode")
+        flags = [(module, module.training) for _, module in self.named_modules()]
+        try:
+            if training is not None:
+                self.train(training)
+            yield self
+        finally:
+            for module, flag in flags:
+                object.__setattr__(module, "training", flag)
+
     def zero_grad(self) -> None:
         """Forget accumulated gradients: ``p.grad = None`` for every parameter."""
         for p in self.parameters():
@@ -185,6 +214,31 @@ class Module:
         for name, child in self._modules.items():
             lines.append(f"  ({name}): " + repr(child).replace("\n", "\n  "))
         return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
+
+
+def pack_parameters(module: Module) -> None:
+    """Lay the parameters of ``module`` back to back in one array per dtype, in definition order.
+
+    Each ``p.data`` becomes a view into that array (same values, shape and dtype), so that an
+    optimizer updates all of a group's parameters with one NumPy call per operation, in place
+    (see ``ravine/optim/flat.py``). It replaces the arrays: call it while building a model, before
+    anyone holds a ``p.data``; afterwards nothing replaces them again.
+
+    Example::
+
+        pack_parameters(model)
+        np.shares_memory(model[0].weight.data, model[0].bias.data)   # True: one array
+    """
+    params = [p for _, p in module.named_parameters()]
+    for dtype in dict.fromkeys(p.data.dtype for p in params):
+        same = [p for p in params if p.data.dtype == dtype]
+        flat = np.empty(sum(p.data.size for p in same), dtype)
+        start = 0
+        for p in same:
+            stop = start + p.data.size
+            flat[start:stop] = p.data.reshape(-1)
+            p.data = flat[start:stop].reshape(p.data.shape)
+            start = stop
 
 
 def _copy_into(root: Module, name: str, target, value) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_number
 from ..autodiff.tensor import Tensor, constant
 from .module import Module, Parameter
 
@@ -29,10 +30,7 @@ class _Penalty:
     name = "penalty"
 
     def __init__(self, strength: float):
-        if not isinstance(strength, (int, float)) or isinstance(strength, bool) or not np.isfinite(strength) \
-                or strength < 0:
-            raise ValueError(f"{type(self).__name__}: strength must be a finite number ≥ 0; got {strength!r}")
-        self.strength = float(strength)
+        self.strength = check_number("strength", strength, low=0.0, owner=type(self).__name__)
 
     def omega(self, w: Tensor) -> Tensor:
         raise NotImplementedError

@@ -7,7 +7,7 @@ Example::
 
 from __future__ import annotations
 
-from .checks import check_number
+from .._checks import check_number
 from .optimizer import Optimizer
 from .transforms import add_decayed_weights, scale_by_adagrad, scale_by_schedule
 
@@ -57,7 +57,7 @@ class AdaGrad(Optimizer):
 
     def check(self, h: dict) -> dict:
         for key in self.hyperparameters:
-            h[key] = check_number(self._name, key, h[key])
+            h[key] = check_number(key, h[key], low=0.0, owner=self._name)
         return h
 
     def transforms(self, h: dict):

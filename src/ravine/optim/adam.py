@@ -7,11 +7,25 @@ Example::
 
 from __future__ import annotations
 
-from .checks import check_betas, check_flag, check_number
+from .._checks import check_flag, check_number
 from .optimizer import Optimizer
 from .transforms import add_decayed_weights, scale_by_adam
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam", "AdamW", "check_betas"]
+
+
+def check_betas(value, *, owner: str | None = None) -> tuple[float, float]:
+    """``value`` as a pair of floats (β₁, β₂), each in [0, 1), or an error naming the one at fault.
+
+    Example::
+
+        check_betas((0.9, 1.0), owner="Adam")   # ValueError: Adam: betas[1] must be in [0, 1); got 1.0
+    """
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        prefix = f"{owner}: " if owner else ""
+        raise ValueError(f"{prefix}betas must be a pair (β₁, β₂); got {value!r}")
+    return tuple(check_number(f"betas[{i}]", beta, low=0.0, high=1.0, high_open=True, owner=owner)
+                 for i, beta in enumerate(value))
 
 
 class Adam(Optimizer):
@@ -46,11 +60,10 @@ class Adam(Optimizer):
 
     def check(self, h: dict) -> dict:
         name = self._name
-        h["lr"] = check_number(name, "lr", h["lr"])
-        h["betas"] = check_betas(name, h["betas"])
-        h["eps"] = check_number(name, "eps", h["eps"])
-        h["weight_decay"] = check_number(name, "weight_decay", h["weight_decay"])
-        h["amsgrad"] = check_flag(name, "amsgrad", h["amsgrad"])
+        for key in ("lr", "eps", "weight_decay"):
+            h[key] = check_number(key, h[key], low=0.0, owner=name)
+        h["betas"] = check_betas(h["betas"], owner=name)
+        h["amsgrad"] = check_flag("amsgrad", h["amsgrad"], owner=name)
         return h
 
     def transforms(self, h: dict):

@@ -25,26 +25,14 @@ import math
 
 import numpy as np
 
-from ..autodiff.tensor import Tensor
+from ..autodiff.params import named_params
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
 def _grads(params, fn: str) -> list[np.ndarray]:
-    """The gradient arrays of ``params`` (a Module, a Tensor or an iterable of them), skipping None."""
-    if isinstance(params, Tensor):
-        params = [params]
-    elif hasattr(params, "named_parameters"):
-        params = [p for _, p in params.named_parameters()]
-    grads = []
-    for i, p in enumerate(params):
-        if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
-            p = p[1]  # (name, parameter) pairs, as named_parameters() gives
-        if not isinstance(p, Tensor):
-            raise TypeError(f"{fn}: params must be a Module or Tensors; item {i} is {type(p).__name__}")
-        if p.grad is not None:
-            grads.append(p.grad.data)
-    return grads
+    """The gradient arrays of ``params`` (any form ``named_params`` reads), skipping None."""
+    return [p.grad.data for _, p in named_params(params, owner=fn) if p.grad is not None]
 
 
 def _number(value, name: str, fn: str, allow_inf: bool = False) -> float:

@@ -7,6 +7,8 @@ Example::
 
 from __future__ import annotations
 
+from ..autodiff.params import named_params
+
 __all__ = ["decay_groups"]
 
 
@@ -14,18 +16,17 @@ def decay_groups(model, weight_decay: float, **hyperparameters) -> list[dict]:
     """Two parameter groups: weights decayed by ``weight_decay``; the rest with weight decay 0.
 
     A parameter goes to the decayed group when its ``regularize`` flag is true (connection weights),
-    to the other when false (biases, batch-norm γ and β), the same split as ``rv.nn.L2``. Names are
-    kept, ``hyperparameters`` (``lr=...``) go into both groups, and an empty group is left out.
+    to the other when false (biases, batch-norm γ and β), the same split as ``rv.nn.L2``. ``model``
+    is a Module or any form of parameters ``named_params`` reads; names are kept,
+    ``hyperparameters`` (``lr=...``) go into both groups, and an empty group is left out.
 
     Example::
 
         groups = decay_groups(model, 1e-4, lr=0.1)
         opt = rv.optim.SGD(groups, momentum=0.9)
     """
-    if not hasattr(model, "named_parameters"):
-        raise TypeError(f"decay_groups needs a Module; got {type(model).__name__}")
     decayed, kept = [], []
-    for name, p in model.named_parameters():
+    for name, p in named_params(model, owner="decay_groups", what="model"):
         (decayed if getattr(p, "regularize", True) else kept).append((name, p))
     groups = []
     if decayed:

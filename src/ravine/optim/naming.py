@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..autodiff.params import named_params
 from ..autodiff.tensor import Tensor
 
 
@@ -45,37 +46,10 @@ def _groups_of(params, owner: str) -> list:
 
 
 def _named(params, group_index: int, owner: str) -> list[tuple[str, Tensor]]:
-    """(name, Tensor) pairs from a Module, Tensors, (name, Tensor) pairs or a list with ``names``."""
-    where = f"parameter group {group_index}"
-    if isinstance(params, Tensor):
-        items, names = [params], None
-    elif hasattr(params, "named_parameters") and callable(params.named_parameters):
-        return list(params.named_parameters())
-    elif isinstance(params, (str, bytes, Mapping)) or not hasattr(params, "__iter__"):
-        raise TypeError(f"{owner}: the params of {where} must be a Module or an iterable of Tensors "
-                        f"or (name, Tensor) pairs; got {type(params).__name__}")
-    else:
-        items, names = list(params), getattr(params, "names", None)
-    pairs = []
-    for i, item in enumerate(items):
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
-            pairs.append(item)
-        elif isinstance(item, Tensor):
-            pairs.append((None, item))
-        else:
-            raise TypeError(f"{owner}: item {i} of {where} must be a Tensor or a (name, Tensor) pair; "
-                            f"got {type(item).__name__}")
-    if pairs and any(n is None for n, _ in pairs) and any(n is not None for n, _ in pairs):
-        raise TypeError(f"{owner}: {where} mixes named and unnamed parameters")
-    if pairs and pairs[0][0] is None:
-        if names is not None:
-            names = list(names)
-            if len(names) != len(pairs) or not all(isinstance(n, str) for n in names):
-                raise ValueError(f"{owner}: {where} carries {len(names)} names for {len(pairs)} parameters")
-        else:
-            names = [f"{group_index}.{i}" for i in range(len(pairs))]
-        pairs = [(n, p) for n, (_, p) in zip(names, pairs)]
-    return pairs
+    """(name, Tensor) pairs of one group, read by ``named_params``; plain Tensors get
+    ``"<group>.<index>"``."""
+    return named_params(params, owner=owner, what=f"parameter group {group_index}",
+                        positional=f"{group_index}.{{}}")
 
 
 class _NamedList(list):

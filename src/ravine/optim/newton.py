@@ -11,7 +11,6 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -21,7 +20,7 @@ from ..autodiff.backprop import grad
 from ..autodiff.mode import enable_grad
 from ..autodiff.second_order import flatten, hessian, num_parameters, unflatten
 from ..autodiff.tensor import Tensor
-from .checks import check_flag, check_number
+from .._checks import check_flag, check_int, check_number, check_positive
 from .optimizer import Optimizer
 
 __all__ = ["Newton"]
@@ -38,14 +37,6 @@ MAX_DAMPING = 1e20   # ... nor grown above this
 # means nothing (rejecting would only inflate λ).
 NOISE_ULPS = 100.0
 _OWN_KEYS = ("damping", "damping_growth")  # Newton's scalars, in the first parameter's state
-
-
-def _check_max_params(value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Newton: max_params must be a positive integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"Newton: max_params must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def _rounding(eigenvalues: np.ndarray) -> float:
@@ -162,7 +153,7 @@ class Newton(Optimizer):
 
     def __init__(self, params, damping: float = 1e-3, saddle_free: bool = False, max_params: int = 2000,
                  adapt: bool = True, lr: float = 1.0):
-        self.max_params = _check_max_params(max_params)
+        self.max_params = check_int("max_params", max_params, minimum=1, owner="Newton")
         if (isinstance(params, (list, tuple)) and len(params) > 1
                 and all(isinstance(g, Mapping) for g in params)):
             raise ValueError(f"Newton takes one parameter group (the Hessian couples every parameter "
@@ -177,12 +168,10 @@ class Newton(Optimizer):
 
     def check(self, h: dict) -> dict:
         name = self._name
-        h["lr"] = check_number(name, "lr", h["lr"])
-        if h["lr"] == 0:
-            raise ValueError(f"{name}: lr must be > 0; got {h['lr']!r}")
-        h["damping"] = check_number(name, "damping", h["damping"])
-        h["saddle_free"] = check_flag(name, "saddle_free", h["saddle_free"])
-        h["adapt"] = check_flag(name, "adapt", h["adapt"])
+        h["lr"] = check_positive("lr", h["lr"], owner=name)
+        h["damping"] = check_number("damping", h["damping"], low=0.0, owner=name)
+        h["saddle_free"] = check_flag("saddle_free", h["saddle_free"], owner=name)
+        h["adapt"] = check_flag("adapt", h["adapt"], owner=name)
         if h["adapt"] and h["damping"] == 0:
             raise ValueError(f"{name}: damping must be > 0 when adapt=True (λ is adapted by "
                              f"multiplying it); got damping=0")
@@ -345,7 +334,7 @@ class Newton(Optimizer):
             value = saved_first[key]
             if isinstance(value, np.ndarray) and value.size == 1:
                 value = value.item()
-            own[key] = check_number(me, f"state[{first!r}][{key!r}]", value, low)
+            own[key] = check_number(f"state[{first!r}][{key!r}]", value, low=low, owner=me)
         groups = state_dict.get("param_groups")
         adapt = groups[0].get("adapt") if isinstance(groups, (list, tuple)) and groups and \
             isinstance(groups[0], Mapping) else None

@@ -17,6 +17,10 @@ plain Tensors (``model.parameters()`` today), the names are ``"<group>.<index>"`
 are positional: a state saved that way loads only into an optimizer built from the same list in the
 same order. A list that carries a ``names`` attribute (one name per Tensor) supplies its names.
 
+**Arrays.** Building an optimizer never replaces a parameter's array: ``p.data`` (and any
+reference to it) is updated in place by every step. See ``flat.py`` for how the update of many
+small parameters still costs one NumPy call per operation.
+
 **Denormals.** Buffers that decay geometrically (momentum, moving averages) fill up, wherever the
 gradient is exactly zero (dead ReLU units), with subnormal numbers (below 1.2e-38 in float32), and
 x86 arithmetic on those is many times slower. Measured on a 40-100-100-10 ReLU net in float32:
@@ -27,8 +31,10 @@ per-example SGD with momentum 0.9 took 1.5–2× as long per training step after
 15,000 entries (under 0.4 µs a step), which keeps that training at its normal speed. Only numbers
 below the smallest normal one change, far below the rounding of any step they take part in.
 
-Beside this file: the hyperparameter checks (``checks.py``), the reading of ``params`` into groups
-of named parameters (``naming.py``) and the checks of a saved state before it loads (``state_io.py``).
+Beside this file: the reading of ``params`` into groups of named parameters (``naming.py``, with
+``ravine.autodiff.params.named_params``), the flat blocks of the update (``flat.py``) and the checks
+of a saved state before it loads (``state_io.py``); hyperparameters are checked with
+``ravine._checks``.
 
 Example::
 
@@ -47,17 +53,21 @@ import numpy as np
 
 from ..autodiff.mode import enable_grad
 from ..autodiff.tensor import Tensor
-from .checks import check_betas, check_flag, check_number
+from .._checks import check_number
 from .flat import FlatBlock, worth_a_block
 from .naming import _groups_of, _named
 from .state_io import _ALL_HYPERPARAMETERS, _check_loadable
-from .transforms import ScalarTransform, chain
+from .transforms import ScalarTransform, chain, scale_by_adagrad, scale_by_adam, scale_by_rms, trace
 
-__all__ = ["Optimizer", "check_number", "check_flag", "check_betas"]
+__all__ = ["Optimizer"]
 
 _multiply = np.multiply
 _NEVER = 1 << 62  # flush_every=None: a step count never reached
 _TINY = {np.dtype(np.float32): np.finfo(np.float32).tiny, np.dtype(np.float64): np.finfo(np.float64).tiny}
+
+
+# Transforms that never read the parameters' values: a block of only these needs no copy of θ.
+_PARAM_FREE = (trace, scale_by_adagrad, scale_by_rms, scale_by_adam)
 
 
 def _nothing(group) -> tuple:
@@ -111,8 +121,9 @@ class Optimizer:
                 super().__init__(params, dict(lr=lr, momentum=momentum))
 
             def check(self, h):
-                h["lr"] = check_number("Heavy", "lr", h["lr"])
-                h["momentum"] = check_number("Heavy", "momentum", h["momentum"], 0.0, 1.0)
+                h["lr"] = check_number("lr", h["lr"], low=0, owner="Heavy")
+                h["momentum"] = check_number("momentum", h["momentum"], low=0, high=1,
+                                             high_open=True, owner="Heavy")
                 return h
 
             def transforms(self, h):
@@ -121,6 +132,9 @@ class Optimizer:
 
     hyperparameters: tuple[str, ...] = ("lr",)
     flush_every: int | None = 64
+    #: True for optimizers whose ``step(closure)`` re-evaluates the objective itself (Newton):
+    #: the Trainer then hands them a closure instead of computing the gradient for them.
+    needs_closure: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -148,7 +162,7 @@ class Optimizer:
     def check(self, h: dict) -> dict:
         """Validate and normalize hyperparameters (ValueError/TypeError naming the one at fault)."""
         if "lr" in h:
-            h["lr"] = check_number(self._name, "lr", h["lr"])
+            h["lr"] = check_number("lr", h["lr"], low=0, owner=self._name)
         return h
 
     def transforms(self, h: dict):
@@ -180,11 +194,7 @@ class Optimizer:
         h = self.check({k: group.get(k, v) for k, v in self.defaults.items()})
         names: dict[str, str] = {}
         ids = {id(p): n for g in self.param_groups for n, p in zip(g["param_names"], g["params"])}
-        for name, p in pairs:
-            if not isinstance(name, str):
-                raise TypeError(f"{self._name}: parameter names must be strings; got {name!r}")
-            if not isinstance(p, Tensor):
-                raise TypeError(f"{self._name}: parameter {name!r} must be a Tensor; got {type(p).__name__}")
+        for name, p in pairs:  # (names are strings and p Tensors: _named checked)
             if not p.is_leaf:
                 raise ValueError(f"{self._name}: can't optimize {name!r}: it is not a leaf Tensor "
                                  f"(it was computed from others)")
@@ -255,10 +265,11 @@ class Optimizer:
         plan.runs = tuple((tuple(t.cast(dtype).update for t in arrays), scalars, dtype.type,
                            tuple((s.param, s.state, *s.work) for s in slots))
                           for dtype, slots in by_dtype.items())
-        # Several small parameters of a dtype: re-home them (and their state) into one block, so
-        # that one call per operation updates them all (see flat.py).
+        # Several small parameters of a dtype: re-home their state into one block, so that one
+        # call per operation updates them all (see flat.py); the parameters' arrays stay theirs.
+        reads_params = not all(type(t) in _PARAM_FREE for t in arrays)
         plan.blocks = tuple(
-            FlatBlock([s.param for s in slots], [s.state for s in slots], keys, dtype)
+            FlatBlock([s.param for s in slots], [s.state for s in slots], keys, dtype, reads_params)
             if worth_a_block([s.param.data.size for s in slots]) else None
             for dtype, slots in by_dtype.items())
         plan.keys = keys
@@ -290,12 +301,12 @@ class Optimizer:
                                  f"was changed; add parameters with add_param_group()")
             lr = group["lr"]
             if lr != plan.lr:
-                check_number(self._name, "lr", lr)
+                check_number("lr", lr, low=0, owner=self._name)
                 plan.lr, plan.rates = lr, tuple(run[2](lr) for run in plan.runs)
             for (updates, scalars, ftype, slots), rate, block in zip(plan.runs, plan.rates, plan.blocks):
                 t = block.step_if_ready() if block is not None else 0
                 if t:  # the whole block at once
-                    theta, (w0, w1) = block.theta, block.work
+                    theta, (w0, w1) = block.gather_params(), block.work
                     u, out = block.gather_gradients(), w0
                     for update in updates:
                         u = update(u, block.state, theta, t, out)
@@ -307,7 +318,7 @@ class Optimizer:
                             factor *= s.factor(t)
                         factor = ftype(factor)
                     _multiply(u, factor, out)
-                    theta -= out
+                    block.apply(out)
                     if not t % every:
                         _flush(block.state, w0)
                     continue
@@ -375,7 +386,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        value = check_number(self._name, "lr", value)
+        value = check_number("lr", value, low=0, owner=self._name)
         for group in self.param_groups:
             group["lr"] = value
 

@@ -7,7 +7,7 @@ Example::
 
 from __future__ import annotations
 
-from .checks import check_flag, check_number
+from .._checks import check_flag, check_number
 from .optimizer import Optimizer
 from .transforms import add_decayed_weights, scale_by_rms, trace
 
@@ -47,8 +47,8 @@ class RMSProp(Optimizer):
 
     def check(self, h: dict) -> dict:
         for key in ("lr", "alpha", "eps", "weight_decay", "momentum"):
-            h[key] = check_number(self._name, key, h[key])
-        h["centered"] = check_flag(self._name, "centered", h["centered"])
+            h[key] = check_number(key, h[key], low=0.0, owner=self._name)
+        h["centered"] = check_flag("centered", h["centered"], owner=self._name)
         return h
 
     def transforms(self, h: dict):

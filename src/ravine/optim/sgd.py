@@ -8,7 +8,7 @@ Example::
 
 from __future__ import annotations
 
-from .checks import check_flag, check_number
+from .._checks import check_flag, check_number
 from .optimizer import Optimizer
 from .transforms import add_decayed_weights, trace
 
@@ -58,11 +58,10 @@ class SGD(Optimizer):
 
     def check(self, h: dict) -> dict:
         name = self._name
-        h["lr"] = check_number(name, "lr", h["lr"])
-        h["momentum"] = check_number(name, "momentum", h["momentum"])
-        h["dampening"] = check_number(name, "dampening", h["dampening"], 0.0, 1.0, high_open=False)
-        h["weight_decay"] = check_number(name, "weight_decay", h["weight_decay"])
-        h["nesterov"] = check_flag(name, "nesterov", h["nesterov"])
+        for key in ("lr", "momentum", "weight_decay"):
+            h[key] = check_number(key, h[key], low=0.0, owner=name)
+        h["dampening"] = check_number("dampening", h["dampening"], low=0.0, high=1.0, owner=name)
+        h["nesterov"] = check_flag("nesterov", h["nesterov"], owner=name)
         if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
             raise ValueError(f"{name}: nesterov=True needs momentum > 0 and dampening = 0; "
                              f"got momentum={h['momentum']!r}, dampening={h['dampening']!r}")

@@ -4,7 +4,8 @@
 ``numpy.lib.format.read_array(allow_pickle=False)``, after checking that the member starts like a
 ``.npy`` array at all: an object array (which would need pickle), a member that is a pickle, a
 ``.npy`` or a raw pickle renamed ``.npz`` are refused with a ``ModelFileError`` naming the file and
-member, and none of their bytes is ever unpickled. Used by ``model_file`` and ``checkpoint``.
+member, and none of their bytes is ever unpickled. The checks are ``ravine._npz``'s (the data
+layer's ``.npz`` files are read by the same code). Used by ``model_file`` and ``checkpoint``.
 
 Example::
 
@@ -16,20 +17,16 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
+from .._npz import NUMERIC, NpzError
+from .._npz import read_npz as _read_npz
+
 __all__ = ["ModelFileError", "read_npz", "parse_npz", "read_bytes", "read_json_file", "check_format"]
-
-_ZIP_MAGIC = b"PK\x03\x04"
-_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
-_NPY_MAGIC = b"\x93NUMPY"
-
 
 class ModelFileError(ValueError):
     """A model or checkpoint file that cannot be loaded: the message names the file and why."""
@@ -39,10 +36,6 @@ def ravine_version() -> str:
     from .. import __version__
 
     return __version__
-
-
-def _looks_like_pickle(head: bytes) -> bool:
-    return head[:1] == b"\x80" or head[:1] in (b"(", b"c", b"]", b"}")
 
 
 def read_npz(path) -> tuple[dict[str, np.ndarray], str]:
@@ -73,55 +66,13 @@ def read_bytes(path) -> bytes:
 
 
 def parse_npz(data: bytes, path) -> dict[str, np.ndarray]:
-    """The arrays of an npz held in ``data`` (read from ``path``, named in errors); see ``read_npz``."""
-    head = data[:8]
-    if head.startswith(_NPY_MAGIC):
-        raise ModelFileError(f"{path} is a single .npy array, not an .npz archive; ravine model and "
-                             f"checkpoint files are .npz archives of named arrays")
-    if not (head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC)):
-        if _looks_like_pickle(head):
-            raise ModelFileError(f"{path} is not an .npz archive: it looks like a Python pickle, which "
-                                 f"ravine refuses to load (unpickling can run arbitrary code)")
-        raise ModelFileError(f"{path} is not an .npz archive (it does not start with a zip header)")
-    arrays: dict[str, np.ndarray] = {}
+    """The arrays of an npz held in ``data`` (read from ``path``, named in errors); see ``read_npz``.
+
+    The checks are ``ravine._npz.read_npz``'s, the reader data files use as well."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise ModelFileError(f"{path} is damaged or incomplete (not a readable zip archive: {error})") from None
-    with archive:
-        for info in archive.infolist():
-            member = info.filename
-            if info.is_dir() or not member.endswith(".npy"):
-                raise ModelFileError(f"{path}: member {member!r} is not a .npy array; an .npz made "
-                                     f"by ravine holds only .npy arrays")
-            name = member[:-len(".npy")]
-            try:
-                with archive.open(info) as f:
-                    head = f.read(len(_NPY_MAGIC))
-                    if head != _NPY_MAGIC:
-                        kind = "a Python pickle" if _looks_like_pickle(head) else "something else"
-                        raise ModelFileError(f"{path}: member {member!r} is not a .npy array (it looks "
-                                             f"like {kind}); refused without reading it")
-                with archive.open(info) as f:
-                    array = np.lib.format.read_array(f, allow_pickle=False)
-            except ModelFileError:
-                raise
-            except ValueError as error:
-                if "allow_pickle" in str(error) or "pickle" in str(error).lower():
-                    raise ModelFileError(
-                        f"{path}: array {name!r} holds pickled Python objects; ravine refuses to "
-                        f"load pickles (unpickling can run arbitrary code) and nothing in it was run"
-                    ) from None
-                raise ModelFileError(f"{path}: array {name!r} cannot be read: {error}") from None
-            except (zipfile.BadZipFile, EOFError, OSError) as error:
-                raise ModelFileError(f"{path} is damaged or incomplete (array {name!r}: {error})") from None
-            if array.dtype.kind not in "biufc" or array.dtype.hasobject:
-                raise ModelFileError(f"{path}: array {name!r} has dtype {array.dtype}; only numeric "
-                                     f"and boolean arrays are accepted")
-            if name in arrays:
-                raise ModelFileError(f"{path}: the array {name!r} appears twice")
-            arrays[name] = array
-    return arrays
+        return _read_npz(data, path, kinds=NUMERIC)
+    except NpzError as error:
+        raise ModelFileError(str(error)) from None
 
 
 def read_json_file(path, what: str) -> dict:

@@ -22,7 +22,7 @@ from ravine.nn import L1, L2, MLP
 from ravine.train import Trainer
 
 from ._loop import Penalties, SklearnRules
-from ._params import ACTIVATIONS, check_params, make_optimizer
+from ._params import check_params, make_optimizer, sklearn_activation
 
 _SEED_HIGH = np.iinfo(np.int32).max
 
@@ -199,10 +199,9 @@ class BaseMLP(BaseEstimator):
         """warm_start and partial_fit continue the network they have: its architecture must be the
         one the parameters describe now."""
         model = self.model_
-        sklearn_name = {ours: theirs for theirs, ours in ACTIVATIONS.items()}
-        now = dict(hidden_layer_sizes=p["hidden"], activation=sklearn_name[p["activation"]],
+        now = dict(hidden_layer_sizes=p["hidden"], activation=sklearn_activation(p["activation"]),
                    batchnorm=p["batchnorm"], dropout=p["dropout"])
-        then = dict(hidden_layer_sizes=model.hidden, activation=sklearn_name.get(model.activation),
+        then = dict(hidden_layer_sizes=model.hidden, activation=sklearn_activation(model.activation),
                     batchnorm=model.batchnorm, dropout=model.dropout)
         changed = [f"{k} (fitted with {then[k]!r}, now {now[k]!r})" for k in now if now[k] != then[k]]
         if changed:

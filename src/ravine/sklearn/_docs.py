@@ -1,12 +1,15 @@
 """The parameters and attributes both estimators share, documented once."""
 
+from ._params import ACTIVATIONS, SKLEARN_ACTIVATIONS
+
 COMMON_DOC = """
     Parameters (scikit-learn's, same meaning and defaults)
     ----------
     hidden_layer_sizes : int or sequence of int, default=(100,)
         Units of each hidden layer; () gives a linear model.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Hidden-layer activation ("logistic" is ravine's sigmoid).
+    activation : {"identity", "logistic", "tanh", "relu"} or a ravine activation, default="relu"
+        Hidden-layer activation ("logistic" is ravine's sigmoid). ravine also takes the other
+        names of its activation registry (``ravine.autodiff.activations``): @ACTIVATIONS@.
     solver : {"adam", "sgd", "adamw", "rmsprop", "adagrad"}, default="adam"
         "sgd" (momentum, Nesterov) and "adam" as scikit-learn's; ravine adds "adamw" (``alpha`` is
         then AdamW's decoupled weight decay on the weights, θ ← θ(1 − lr·alpha), instead of an L2
@@ -110,3 +113,6 @@ COMMON_DOC = """
         The curvature rows when ``monitor_curvature`` is set: gᵀg, gᵀHg, ... of ravine's objective
         (the regressor's is 2/n_outputs times scikit-learn's, see ``ravine.sklearn._params``).
 """
+
+COMMON_DOC = COMMON_DOC.replace(
+    "@ACTIVATIONS@", ", ".join(f'"{name}"' for name in ACTIVATIONS if name not in SKLEARN_ACTIVATIONS))

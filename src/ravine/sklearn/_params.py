@@ -34,10 +34,19 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ravine.autodiff.activations import ACTIVATIONS as _REGISTRY
 from ravine.nn import init as initializers
 from ravine.optim import SGD, AdaGrad, Adam, AdamW, RMSProp, decay_groups, schedules
 
-ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+# ``activation``: scikit-learn's names (its vocabulary, not ravine's: "logistic" is ravine's
+# sigmoid), then every name of ravine's activation registry ("sigmoid", "softplus" ...) as itself.
+SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", **{name: name for name in _REGISTRY}}
+
+
+def sklearn_activation(name: str) -> str:
+    """The estimators' name for a ravine activation: scikit-learn's where it has one ("logistic")."""
+    return next((theirs for theirs, ours in ACTIVATIONS.items() if ours == name), name)
 SOLVERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 DTYPES = {"auto": None, "float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from .._checks import check_choice, check_flag, check_int, check_number
 from .callbacks import Callback
 
 
@@ -27,16 +28,17 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = True):
-        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be an integer ≥ 0; got {patience!r}")
-        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
-            raise ValueError(f"EarlyStopping: min_delta must be a number ≥ 0; got {min_delta!r}")
+        owner = "EarlyStopping"
+        patience = check_int("patience", patience, minimum=0, owner=owner)
+        min_delta = check_number("min_delta", min_delta, low=0.0, owner=owner)
+        if not isinstance(monitor, str):
+            raise TypeError(f"{owner}: monitor must be the name of a logged figure; got {monitor!r}")
+        mode = check_choice("mode", mode, ("min", "max", "auto"), owner=owner)
         if mode == "auto":
             mode = "max" if monitor.endswith(("accuracy", "acc", "score")) else "min"
-        if mode not in ("min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'min', 'max' or 'auto'; got {mode!r}")
-        self.monitor, self.patience, self.min_delta = monitor, patience, float(min_delta)
-        self.mode, self.restore_best_weights = mode, bool(restore_best_weights)
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.mode = mode
+        self.restore_best_weights = check_flag("restore_best_weights", restore_best_weights, owner=owner)
         self.reset()
 
     def reset(self) -> None:

@@ -7,33 +7,31 @@ import math
 import numpy as np
 
 from ..autodiff.mode import no_grad
-from ..nn import functional as F
-
-LOSSES = {"cross_entropy": F.cross_entropy, "mse": F.mse_loss}
+from ..nn import losses
 
 
 def predict_output(model, X, batch_size: int = 4096) -> np.ndarray:
     """The model's raw output (logits or regression values) for every row of X, in eval mode."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            parts = [model(X[i:i + batch_size]).data for i in range(0, len(X), batch_size)]
-    finally:
-        model.train(was_training)
+    with model.mode(training=False), no_grad():
+        parts = [model(X[i:i + batch_size]).data for i in range(0, len(X), batch_size)]
     if parts:
         return np.concatenate(parts)
     return np.empty((0, getattr(model, "out_features", 0)))
 
 
-def evaluate(model, X, y, loss: str = "cross_entropy") -> dict:
-    """{'loss': mean loss, 'error': fraction misclassified (classification)} of ``model`` on (X, y)."""
+def evaluate(model, X, y, loss="cross_entropy") -> dict:
+    """{'loss': mean loss, 'error': fraction misclassified (classification)} of ``model`` on (X, y).
+
+    ``loss``: a name or an ``rv.nn.losses.Loss``; (X, y) as the loss's ``targets`` shapes them.
+    """
+    loss = losses.get(loss)
     out = predict_output(model, X)
-    if loss == "mse":
-        y = np.asarray(y, dtype=out.dtype).reshape(out.shape)
+    if len(X) == 0:
+        return {"loss": math.nan, **({"error": math.nan} if loss.task == "classification" else {})}
+    y = loss.targets(y, len(X), out.shape[1], out.dtype, "evaluation")
     with no_grad():
-        value = LOSSES[loss](out, y).item() if len(X) else math.nan
-    result = {"loss": value}
-    if loss == "cross_entropy":
-        result["error"] = float(np.mean(out.argmax(axis=1) != y)) if len(X) else math.nan
+        result = {"loss": loss(out, y).item()}
+    wrong = loss.errors(out, y)
+    if wrong is not None:
+        result["error"] = wrong / len(X)
     return result

@@ -8,58 +8,23 @@ equality, so a new family only writes its formula, its checks and its convergenc
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..._checks import check_int
+
 
 def check_step(step: Any) -> int:
-    """Return ``step`` as an int, or raise: a step is the number of updates done so far, an int >= 0.
+    """Return ``step`` as an int, or raise: a step is the number of updates done so far, an int ≥ 0.
 
     >>> check_step(3)
     3
     >>> check_step(-1)
     Traceback (most recent call last):
     ...
-    ValueError: step must be an integer >= 0 (the number of updates done so far); got -1
+    ValueError: step must be an integer ≥ 0 (the number of updates done so far); got -1
     """
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        raise TypeError("step must be an integer >= 0 (the number of updates done so far); "
-                        f"got {step!r} of type {type(step).__name__}")
-    step = int(step)
-    if step < 0:
-        raise ValueError("step must be an integer >= 0 (the number of updates done so far); "
-                         f"got {step}")
-    return step
-
-
-def as_number(who: str, name: str, value: Any) -> float:
-    """``value`` as a finite float, or TypeError/ValueError naming ``who``'s argument ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{who}: {name} must be a real number; got {value!r} "
-                        f"of type {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{who}: {name} must be finite; got {value!r}")
-    return value
-
-
-def as_int(who: str, name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``, or TypeError/ValueError naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{who}: {name} must be an integer >= {minimum}; got {value!r} "
-                        f"of type {type(value).__name__}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{who}: {name} must be an integer >= {minimum}; got {value}")
-    return value
-
-
-def require(ok: bool, who: str, name: str, expected: str, value: Any) -> None:
-    """Raise ValueError ``'who: name must be expected; got value'`` unless ``ok``."""
-    if not ok:
-        raise ValueError(f"{who}: {name} must be {expected}; got {value!r}")
+    return check_int("step", step, minimum=0, hint="the number of updates done so far")
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 
-from ._base import Convergence, Schedule, as_int, as_number, eventually_constant, require
+from ..._checks import check_int, check_number, check_positive
+from ._base import Convergence, Schedule, eventually_constant
 
 
 def _check(who: str, lr, steps, final_lr) -> tuple[float, int, float]:
-    lr = as_number(who, "lr", lr)
-    require(lr > 0, who, "lr", "> 0", lr)
-    steps = as_int(who, "steps", steps, 1)
-    final_lr = as_number(who, "final_lr", final_lr)
-    require(0 <= final_lr <= lr, who, "final_lr", f"in [0, lr] = [0, {lr!r}]", final_lr)
+    lr = check_positive("lr", lr, owner=who)
+    steps = check_int("steps", steps, minimum=1, owner=who)
+    final_lr = check_number("final_lr", final_lr, low=0.0, high=lr, owner=who,
+                            hint=f"between 0 and lr = {lr!r}")
     return lr, steps, final_lr
 
 
@@ -46,7 +46,7 @@ class LinearDecay(Schedule):
 
     def __init__(self, lr: float, steps: int, final_lr: float | None = None):
         if final_lr is None:
-            lr = as_number(self.name, "lr", lr)
+            lr = check_positive("lr", lr, owner=self.name)
             final_lr = lr / 100
         self._set(**dict(zip(("lr", "steps", "final_lr"), _check(self.name, lr, steps, final_lr))))
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._base import Convergence, Schedule, as_int, as_number, require
+from ..._checks import check_int, check_number
+from ._base import Convergence, Schedule
 
 
 def _check_then(who: str, then) -> Schedule:
@@ -41,7 +42,7 @@ class Hold(Schedule):
     _kinds = {"k": int, "then": Schedule}
 
     def __init__(self, k: int, then: Schedule):
-        self._set(k=as_int(self.name, "k", k, 0), then=_check_then(self.name, then))
+        self._set(k=check_int("k", k, minimum=0, owner=self.name), then=_check_then(self.name, then))
 
     @property
     def base_lr(self) -> float:
@@ -76,9 +77,9 @@ class Warmup(Schedule):
 
     def __init__(self, steps: int, then: Schedule, start_factor: float = 1.0 / 3):
         who = self.name
-        start_factor = as_number(who, "start_factor", start_factor)
-        require(0 < start_factor <= 1, who, "start_factor", "in (0, 1]", start_factor)
-        self._set(steps=as_int(who, "steps", steps, 0), then=_check_then(who, then),
+        start_factor = check_number("start_factor", start_factor, low=0.0, high=1.0, low_open=True,
+                                    owner=who)
+        self._set(steps=check_int("steps", steps, minimum=0, owner=who), then=_check_then(who, then),
                   start_factor=start_factor)
 
     @property

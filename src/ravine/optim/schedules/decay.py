@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from ._base import Convergence, Schedule, as_int, as_number, eventually_constant, require
-
-
-def _positive_lr(who: str, lr) -> float:
-    lr = as_number(who, "lr", lr)
-    require(lr > 0, who, "lr", "> 0", lr)
-    return lr
+from ..._checks import check_int, check_number, check_positive
+from ._base import Convergence, Schedule, eventually_constant
 
 
 def _gamma(who: str, gamma) -> float:
-    gamma = as_number(who, "gamma", gamma)
-    require(0 < gamma <= 1, who, "gamma", "in (0, 1] (a decay factor)", gamma)
-    return gamma
+    return check_number("gamma", gamma, low=0.0, high=1.0, low_open=True, owner=who,
+                        hint="a decay factor")
 
 
 class Constant(Schedule):
@@ -35,7 +29,7 @@ class Constant(Schedule):
     _kinds = {"lr": float}
 
     def __init__(self, lr: float):
-        self._set(lr=_positive_lr(self.name, lr))
+        self._set(lr=check_positive("lr", lr, owner=self.name))
 
     def _at(self, t: int) -> float:
         return self.lr
@@ -65,11 +59,9 @@ class InverseTime(Schedule):
 
     def __init__(self, lr: float, decay: float, power: float = 1.0):
         who = self.name
-        decay = as_number(who, "decay", decay)
-        require(decay >= 0, who, "decay", ">= 0 (the decrease constant δ)", decay)
-        power = as_number(who, "power", power)
-        require(power > 0, who, "power", "> 0", power)
-        self._set(lr=_positive_lr(who, lr), decay=decay, power=power)
+        decay = check_number("decay", decay, low=0.0, owner=who, hint="the decrease constant δ")
+        power = check_positive("power", power, owner=who)
+        self._set(lr=check_positive("lr", lr, owner=who), decay=decay, power=power)
 
     def _at(self, t: int) -> float:
         return self.lr / (1.0 + self.decay * t) ** self.power
@@ -109,7 +101,8 @@ class StepDecay(Schedule):
 
     def __init__(self, lr: float, step_size: int, gamma: float = 0.1):
         who = self.name
-        self._set(lr=_positive_lr(who, lr), step_size=as_int(who, "step_size", step_size, 1),
+        self._set(lr=check_positive("lr", lr, owner=who),
+                  step_size=check_int("step_size", step_size, minimum=1, owner=who),
                   gamma=_gamma(who, gamma))
 
     def _at(self, t: int) -> float:
@@ -144,7 +137,7 @@ class Exponential(Schedule):
 
     def __init__(self, lr: float, gamma: float):
         who = self.name
-        self._set(lr=_positive_lr(who, lr), gamma=_gamma(who, gamma))
+        self._set(lr=check_positive("lr", lr, owner=who), gamma=_gamma(who, gamma))
 
     def _at(self, t: int) -> float:
         return self.lr * self.gamma ** t

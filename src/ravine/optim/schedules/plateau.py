@@ -6,7 +6,8 @@ import math
 import numbers
 from typing import Any
 
-from ._base import Convergence, Schedule, as_int, as_number, check_step, eventually_constant, require
+from ..._checks import check_choice, check_int, check_number, check_positive
+from ._base import Convergence, Schedule, check_step, eventually_constant
 
 _STATE_KEYS = ("lr", "best", "num_bad_epochs", "cooldown_counter", "last_epoch")
 
@@ -55,23 +56,17 @@ class ReduceOnPlateau(Schedule):
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: float = 0.0, eps: float = 1e-8):
         who = self.name
-        self.lr = as_number(who, "lr", lr)
-        require(self.lr > 0, who, "lr", "> 0", self.lr)
-        self.factor = as_number(who, "factor", factor)
-        require(0 < self.factor < 1, who, "factor", "in (0, 1)", self.factor)
-        self.patience = as_int(who, "patience", patience, 0)
-        require(mode in ("min", "max"), who, "mode", "'min' or 'max'", mode)
-        self.mode = mode
-        self.threshold = as_number(who, "threshold", threshold)
-        require(self.threshold >= 0, who, "threshold", ">= 0", self.threshold)
-        require(threshold_mode in ("rel", "abs"), who, "threshold_mode", "'rel' or 'abs'",
-                threshold_mode)
-        self.threshold_mode = threshold_mode
-        self.cooldown = as_int(who, "cooldown", cooldown, 0)
-        self.min_lr = as_number(who, "min_lr", min_lr)
-        require(self.min_lr >= 0, who, "min_lr", ">= 0", self.min_lr)
-        self.eps = as_number(who, "eps", eps)
-        require(self.eps >= 0, who, "eps", ">= 0", self.eps)
+        self.lr = check_positive("lr", lr, owner=who)
+        self.factor = check_number("factor", factor, low=0.0, high=1.0, low_open=True,
+                                   high_open=True, owner=who)
+        self.patience = check_int("patience", patience, minimum=0, owner=who)
+        self.mode = check_choice("mode", mode, ("min", "max"), owner=who)
+        self.threshold = check_number("threshold", threshold, low=0.0, owner=who)
+        self.threshold_mode = check_choice("threshold_mode", threshold_mode, ("rel", "abs"),
+                                           owner=who)
+        self.cooldown = check_int("cooldown", cooldown, minimum=0, owner=who)
+        self.min_lr = check_number("min_lr", min_lr, low=0.0, owner=who)
+        self.eps = check_number("eps", eps, low=0.0, owner=who)
         self.reset()
 
     def reset(self) -> None:
@@ -153,12 +148,11 @@ class ReduceOnPlateau(Schedule):
             raise ValueError(f"{self.name}.load_state_dict: missing keys {missing}, "
                              f"unexpected keys {unexpected}")
         who = f"{self.name}.load_state_dict"
-        lr = as_number(who, "lr", state["lr"])
-        require(lr > 0, who, "lr", "> 0", lr)
+        lr = check_positive("lr", state["lr"], owner=who)
         best = state["best"]
         if isinstance(best, bool) or not isinstance(best, numbers.Real):
             raise TypeError(f"{who}: best must be a real number; got {best!r}")
-        counters = {key: as_int(who, key, state[key], 0)
+        counters = {key: check_int(key, state[key], minimum=0, owner=who)
                     for key in ("num_bad_epochs", "cooldown_counter", "last_epoch")}
         self.current_lr, self.best = lr, float(best)
         self.num_bad_epochs = counters["num_bad_epochs"]
