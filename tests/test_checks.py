@@ -13,8 +13,10 @@ import ravine.data as rd
 from ravine._checks import (check_choice, check_flag, check_int, check_number, check_optional,
                             check_positive, check_seed)
 from ravine._random import as_generator
-from ravine.diagnose import CurvatureMonitor, gradcheck, hessian_eigs
+from ravine.cli.config import TrainConfig
+from ravine.diagnose import CurvatureMonitor, LayerMonitor, gradcheck, hessian_eigs
 from ravine.diagnose.critical_point import diagnose_point
+from ravine.diagnose.symmetry import average_over_permutations
 from ravine.optim import schedules as S
 
 
@@ -155,6 +157,12 @@ TRUE_AS_A_COUNT = [
     (lambda v: rd.make_moons(v), "make_moons", "n_samples", "an integer ≥ 2"),
     (lambda v: _hessian_eigs(k=v)(), "hessian_eigs", "k", "an integer ≥ 1"),
     (lambda v: CurvatureMonitor(every=v), "CurvatureMonitor", "every", "an integer ≥ 1"),
+    (lambda v: LayerMonitor(every=v), "LayerMonitor", "every", "an integer ≥ 1"),
+    (lambda v: rv.nn.Linear(v, 3), "Linear", "in_features", "an integer ≥ 1"),
+    (lambda v: rv.nn.MLP(3, [4, v], 2), "MLP", "hidden[1]", "an integer ≥ 1"),
+    (lambda v: average_over_permutations(rv.nn.MLP(2, [3], 2, seed=0), v), "average_over_permutations",
+     "layer", "an integer in [0, 0] (a 0-based index: the model has 1 hidden layer)"),
+    (lambda v: TrainConfig(epochs=v).validate("config.toml"), "config.toml", "--epochs", "an integer ≥ 1"),
 ]
 
 ZERO_AS_A_POSITIVE_INTEGER = TRUE_AS_A_COUNT[:3] + [
@@ -162,6 +170,11 @@ ZERO_AS_A_POSITIVE_INTEGER = TRUE_AS_A_COUNT[:3] + [
     (lambda v: _hessian_eigs(k=v)(), "hessian_eigs", "k", "an integer ≥ 1"),
     (lambda v: CurvatureMonitor(every=v), "CurvatureMonitor", "every", "an integer ≥ 1"),
     (lambda v: _gradcheck(max_entries=v)(), "gradcheck", "max_entries", "an integer ≥ 1 or None"),
+    (lambda v: LayerMonitor(every=v), "LayerMonitor", "every", "an integer ≥ 1"),
+    (lambda v: rv.nn.Linear(3, v), "Linear", "out_features", "an integer ≥ 1"),
+    (lambda v: rv.nn.MLP(3, v, 2), "MLP", "hidden", "an integer ≥ 1"),
+    (lambda v: TrainConfig(batch_size=v).validate("config.toml"), "config.toml", "--batch-size",
+     "an integer ≥ 1"),
 ]
 
 NEGATIVE_LEARNING_RATE = [
@@ -173,6 +186,11 @@ NEGATIVE_LEARNING_RATE = [
     (lambda v: S.constant(v), "constant", "lr", "> 0"),
     (lambda v: S.cosine(v, 10), "cosine", "lr", "> 0"),
     (lambda v: S.reduce_on_plateau(v), "reduce_on_plateau", "lr", "> 0"),
+    (lambda v: TrainConfig(lr=v).validate("config.toml"), "config.toml", "--lr", "> 0"),
+    (lambda v: rv.optim.clip_grad_norm_(_params(), v), "clip_grad_norm_", "max_norm", "≥ 0"),
+    (lambda v: rv.optim.clip_grad_norm_(_params(), 1.0, norm_type=v), "clip_grad_norm_", "norm_type",
+     "> 0 or inf"),
+    (lambda v: rv.optim.clip_grad_value_(_params(), v), "clip_grad_value_", "clip_value", "≥ 0 or inf"),
 ]
 
 NAN_AS_A_TOLERANCE = [
@@ -184,6 +202,12 @@ NAN_AS_A_TOLERANCE = [
     (lambda v: _hessian_eigs(tol=v)(), "hessian_eigs", "tol", "a finite number ≥ 0 (0: machine precision)"),
     (lambda v: S.reduce_on_plateau(0.1, threshold=v), "reduce_on_plateau", "threshold", "a finite number ≥ 0"),
     (lambda v: rd.make_moons(noise=v), "make_moons", "noise", "a finite number ≥ 0"),
+    (lambda v: rv.optim.clip_grad_norm_(_params(), v), "clip_grad_norm_", "max_norm", "a finite number ≥ 0"),
+    (lambda v: rv.optim.clip_grad_value_(_params(), v), "clip_grad_value_", "clip_value",
+     "a finite number ≥ 0 or inf"),
+    (lambda v: _params()[0] ** v, "power", "exponent", "a finite number or a Tensor"),
+    (lambda v: TrainConfig(min_delta=v).validate("config.toml"), "config.toml", "--min-delta",
+     "a finite number ≥ 0"),
 ]
 
 A_STRING_AS_A_NUMBER = [
@@ -192,6 +216,17 @@ A_STRING_AS_A_NUMBER = [
     (lambda v: S.constant(v), "constant", "lr", "a number > 0"),
     (lambda v: _diagnose(curvature_tol=v)(), "diagnose_point", "curvature_tol", "a number > 0"),
     (lambda v: rd.make_circles(noise=v), "make_circles", "noise", "a number ≥ 0"),
+    (lambda v: rv.optim.clip_grad_norm_(_params(), v), "clip_grad_norm_", "max_norm", "a number ≥ 0"),
+    (lambda v: rv.optim.clip_grad_value_(_params(), v), "clip_grad_value_", "clip_value",
+     "a number ≥ 0 or inf"),
+    (lambda v: _params()[0] ** v, "power", "exponent", "a number or a Tensor"),
+    (lambda v: TrainConfig(lr=v).validate("config.toml"), "config.toml", "--lr", "a number > 0"),
+]
+
+ONE_AS_A_FLAG = [
+    (lambda v: rv.optim.SGD(_params(), lr=0.1, nesterov=v), "SGD", "nesterov", "True or False"),
+    (lambda v: _gradcheck(raise_on_failure=v)(), "gradcheck", "raise_on_failure", "True or False"),
+    (lambda v: rv.nn.MLP(3, [4], 2, batchnorm=v), "MLP", "batchnorm", "True or False"),
 ]
 
 MISTAKES = (
@@ -200,6 +235,7 @@ MISTAKES = (
     + [(-0.1, ValueError, *row) for row in NEGATIVE_LEARNING_RATE]
     + [(math.nan, ValueError, *row) for row in NAN_AS_A_TOLERANCE]
     + [("1e-3", TypeError, *row) for row in A_STRING_AS_A_NUMBER]
+    + [(1, TypeError, *row) for row in ONE_AS_A_FLAG]
 )
 
 
@@ -221,3 +257,11 @@ def test_a_seed_of_the_wrong_kind_reads_the_same_in_every_layer():
         text = message_of(TypeError, call)
         assert text.endswith("seed must be an integer ≥ 0, a numpy.random.Generator or None; got 1.5"), \
             (where, text)
+
+
+def test_chunk_rows_is_checked_by_the_family():
+    X = np.ones((4, 2))
+    assert message_of(TypeError, lambda: rd.Standardizer().fit(X, chunk_rows=True)) == \
+        "chunk_rows must be an integer ≥ 1; got True"
+    assert message_of(ValueError, lambda: rd.Standardizer().fit(X, chunk_rows=0)) == \
+        "chunk_rows must be an integer ≥ 1; got 0"

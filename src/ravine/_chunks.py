@@ -12,10 +12,9 @@ CHUNK_BYTES = 4 << 20  # 4 MiB: enough for fast NumPy, small next to any data se
 def chunk_rows_for(array: np.ndarray, chunk_rows: int | None = None) -> int:
     """The rows per block: ``chunk_rows`` if given, else as many as fit in ``CHUNK_BYTES``."""
     if chunk_rows is not None:
-        if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) \
-                or chunk_rows < 1:
-            raise ValueError(f"chunk_rows must be an integer >= 1; got {chunk_rows!r}")
-        return int(chunk_rows)
+        from ._checks import check_int  # here, not at the top: _checks imports this module
+
+        return check_int("chunk_rows", chunk_rows, minimum=1)
     row_bytes = max(1, int(np.prod(array.shape[1:], dtype=np.int64)) * array.dtype.itemsize)
     return max(1, CHUNK_BYTES // row_bytes)
 

@@ -229,9 +229,31 @@ def test_bad_regularization_strength(penalty, strength, error, expected):
         penalty(strength)
 
 
-@pytest.mark.parametrize("hidden", [[0], [3, -1], [True], [2.5]])
-def test_bad_hidden_sizes(hidden):
-    with pytest.raises(ValueError, match="MLP: hidden sizes must be positive integers"):
+@pytest.mark.parametrize("penalty", [rv.nn.L1, rv.nn.L2])
+def test_a_penalty_reads_its_parameters_with_the_one_reader(penalty):
+    with pytest.raises(TypeError, match=exact(
+            f"{penalty.__name__}: model_or_params must be a Module, an iterable of Tensors or of "
+            f"(name, Tensor) pairs, or a dict name → Tensor; got int")):
+        penalty(0.1)(3)
+    with pytest.raises(TypeError, match=exact(
+            f"{penalty.__name__}: item 0 of model_or_params must be a Tensor or a (name, Tensor) pair; "
+            f"got ndarray")):
+        penalty(0.1)([np.ones(2)])
+    model = rv.nn.MLP(3, [4], 2, seed=0, dtype="float64")
+    expected = penalty(0.1)(model).item()
+    for form in (model.parameters(), model.named_parameters(), dict(model.named_parameters())):
+        assert penalty(0.1)(form).item() == expected  # biases left out in every form
+
+
+@pytest.mark.parametrize("hidden, error, message", [
+    ([0], ValueError, "MLP: hidden[0] must be an integer ≥ 1; got 0"),
+    ([3, -1], ValueError, "MLP: hidden[1] must be an integer ≥ 1; got -1"),
+    (0, ValueError, "MLP: hidden must be an integer ≥ 1; got 0"),
+    ([True], TypeError, "MLP: hidden[0] must be an integer ≥ 1; got True"),
+    ([2.5], TypeError, "MLP: hidden[0] must be an integer ≥ 1; got 2.5"),
+])
+def test_bad_hidden_sizes(hidden, error, message):
+    with pytest.raises(error, match=exact(message)):
         rv.nn.MLP(3, hidden, 2)
 
 
@@ -241,10 +263,12 @@ def test_hidden_that_is_neither_an_int_nor_a_sequence_is_named():
 
 
 def test_bad_layer_sizes():
-    with pytest.raises(ValueError, match=exact("Linear: in_features must be a positive integer; got 0")):
+    with pytest.raises(ValueError, match=exact("Linear: in_features must be an integer ≥ 1; got 0")):
         rv.nn.Linear(0, 3)
-    with pytest.raises(ValueError, match=exact("Linear: out_features must be a positive integer; got 2.0")):
+    with pytest.raises(TypeError, match=exact("Linear: out_features must be an integer ≥ 1; got 2.0")):
         rv.nn.Linear(3, 2.0)
+    with pytest.raises(TypeError, match=exact("Linear: in_features must be an integer ≥ 1; got True")):
+        rv.nn.Linear(True, 3)
 
 
 # --- the flow graph's own arguments ----------------------------------------------------------------
@@ -270,7 +294,10 @@ def test_grad_arguments():
     (lambda t: t[5], IndexError, "index 5 does not fit a Tensor of shape (2, 3)"),
     (lambda t: rv.where(np.ones((2, 3), dtype=int), t, 0.0), TypeError,
      "where: cond must be a boolean array; got dtype int64"),
-    (lambda t: t ** "2", TypeError, "power: exponent must be a number or a Tensor; got str"),
+    (lambda t: t ** "2", TypeError, "power: exponent must be a number or a Tensor; got '2'"),
+    (lambda t: t ** True, TypeError, "power: exponent must be a number or a Tensor; got True"),
+    (lambda t: t ** np.bool_(True), TypeError, "power: exponent must be a number or a Tensor; got True"),
+    (lambda t: t ** float("nan"), ValueError, "power: exponent must be a finite number or a Tensor; got nan"),
     (lambda t: t.item(), ValueError, "item() needs a Tensor with one element; got shape (2, 3)"),
 ])
 def test_op_arguments(fn, error, message):

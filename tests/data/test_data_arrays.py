@@ -117,6 +117,15 @@ def test_label_column_does_not_apply_to_npz_and_names_not_to_npy(tmp_path):
         rd.load(tmp_path / "d.npy", label_column="y")
 
 
+@pytest.mark.parametrize("label_column", [1.0, True, np.bool_(False), [0]])
+def test_npy_label_column_of_the_wrong_kind_is_a_type_error(tmp_path, label_column):
+    np.save(tmp_path / "d.npy", np.array([[0.5, 0], [1.5, 1]]))
+    with pytest.raises(TypeError) as info:
+        rd.load(tmp_path / "d.npy", label_column=label_column)
+    assert str(info.value) == (f"label_column must be an integer (a 0-based column index) or None; "
+                               f"got {label_column!r}")
+
+
 @pytest.fixture
 def big_memmap_files(tmp_path):
     """X: 4096 × 256 float64 = 8 MiB on disk, written in blocks (never one 8 MiB array here)."""

@@ -323,12 +323,15 @@ def test_validates_params(w):
         gradcheck(square_loss(w), [])
     with pytest.raises(ValueError, match=r"params is empty"):
         gradcheck(square_loss(w), {})
-    with pytest.raises(TypeError, match=r"params\[1\] must be a Tensor or a \(name, Tensor\) pair; got int"):
+    with pytest.raises(TypeError, match=r"^gradcheck: item 1 of params must be a Tensor or a \(name, Tensor\) "
+                                        r"pair; got int$"):
         gradcheck(square_loss(w), [w, 3])
-    with pytest.raises(TypeError, match=r"params must be a Module"):
+    with pytest.raises(TypeError, match=r"^gradcheck: params must be a Module, .*; got int$"):
         gradcheck(square_loss(w), 3)
-    with pytest.raises(TypeError, match=r"parameter w must be a Tensor; got ndarray"):
+    with pytest.raises(TypeError, match=r"^gradcheck: params: parameter 'w' must be a Tensor; got ndarray$"):
         gradcheck(square_loss(w), {"w": w.data})
+    with pytest.raises(TypeError, match=r"^gradcheck: params: parameter names must be strings; got 3$"):
+        gradcheck(square_loss(w), {3: w})
     constant = rv.Tensor(np.ones(2, dtype=np.float64))
     with pytest.raises(ValueError, match=r"parameter c does not require grad"):
         gradcheck(square_loss(w), {"w": w, "c": constant})
@@ -338,6 +341,18 @@ def test_validates_params(w):
         gradcheck(square_loss(w), [w, w])
     with pytest.raises(ValueError, match=r"two parameters are named a"):
         gradcheck(square_loss(w), [("a", w), ("a", rv.Tensor(np.ones(1), requires_grad=True))])
+
+
+def test_reads_params_in_every_form_with_the_same_names():
+    model = make_model(hidden=(3,))
+    x, labels, _ = make_data()
+    loss_fn = lambda: F.cross_entropy(model(x), labels)  # noqa: E731
+    names = [name for name, _ in model.named_parameters()]
+    for params in (model, model.parameters(), model.named_parameters(), dict(model.named_parameters())):
+        assert [row.name for row in gradcheck(loss_fn, params).rows] == names
+    weight = model[0].weight
+    assert [row.name for row in gradcheck(loss_fn, weight).rows] == ["params[0]"]
+    assert [row.name for row in gradcheck(loss_fn, [weight]).rows] == ["params[0]"]
 
 
 # --- restores the parameters bit for bit ----------------------------------------------------------

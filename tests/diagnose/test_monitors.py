@@ -163,8 +163,7 @@ def test_every_n_steps_and_bad_arguments():
     for bad, error in ((0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError)):
         with pytest.raises(error, match=f"CurvatureMonitor: every must be an integer ≥ 1; got {bad!r}"):
             CurvatureMonitor(every=bad)
-        # LayerMonitor (diagnose/layer_monitor.py) still has its own check: ValueError for all
-        with pytest.raises(ValueError, match="every must be a positive integer"):
+        with pytest.raises(error, match=f"LayerMonitor: every must be an integer ≥ 1; got {bad!r}"):
             LayerMonitor(every=bad)
 
 

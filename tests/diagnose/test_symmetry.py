@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -208,10 +209,18 @@ def test_errors_name_the_problem(one_layer):
         permute_hidden_units(one_layer, 0, [0, 1, 2])
     with pytest.raises(ValueError, match="integers"):
         permute_hidden_units(one_layer, 0, [0.5, 1, 2, 3, 4, 5])
-    with pytest.raises(ValueError, match=r"int in \[0, 1\); got 1"):
+    with pytest.raises(ValueError, match=re.escape(
+            "average_over_permutations: layer must be an integer in [0, 0] "
+            "(a 0-based index: the model has 1 hidden layer); got 1")):
         average_over_permutations(one_layer, 1)
-    with pytest.raises(ValueError, match=r"got -1"):
+    with pytest.raises(ValueError, match=re.escape(
+            "permute_hidden_units: layer must be an integer in [0, 0] "
+            "(a 0-based index: the model has 1 hidden layer); got -1")):
         permute_hidden_units(one_layer, -1, np.arange(6))
+    with pytest.raises(TypeError, match=re.escape(
+            "symmetry_report: layer must be an integer in [0, 0] "
+            "(a 0-based index: the model has 1 hidden layer); got True")):
+        symmetry_report(one_layer, *rv.data.make_moons(20, seed=0, dtype="float64"), layer=True)
     with pytest.raises(ValueError, match="no hidden layer"):
         average_over_permutations(rv.nn.MLP(2, [], 2, seed=0), 0)
     with pytest.raises(TypeError, match="MLP or an rv.nn.Sequential"):

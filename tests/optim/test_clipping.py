@@ -83,7 +83,7 @@ def test_clip_grad_norm_without_gradients_returns_zero():
     assert rv.optim.clip_grad_norm_(ours, 1.0) == 0.0
 
 
-@pytest.mark.parametrize("clip_value", [0.3, 5.0])
+@pytest.mark.parametrize("clip_value", [0.3, 5.0, math.inf])
 def test_clip_grad_value_equals_torch(clip_value):
     ours, theirs = grads_pair(scale=2.0, none_at=2)
     rv.optim.clip_grad_value_(ours, clip_value)
@@ -102,12 +102,23 @@ def test_clipping_works_in_place_on_the_grad_arrays():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda ps: rv.optim.clip_grad_norm_(ps, -1.0), ValueError, "clip_grad_norm_: max_norm must be ≥ 0; got -1.0"),
-    (lambda ps: rv.optim.clip_grad_norm_(ps, 1.0, norm_type=0), ValueError, "norm_type must be > 0 or inf; got 0"),
-    (lambda ps: rv.optim.clip_grad_norm_(ps, "1"), TypeError, "max_norm must be a number"),
+    (lambda ps: rv.optim.clip_grad_norm_(ps, math.inf), ValueError,
+     "clip_grad_norm_: max_norm must be a finite number ≥ 0; got inf"),
+    (lambda ps: rv.optim.clip_grad_norm_(ps, 1.0, norm_type=0), ValueError,
+     "clip_grad_norm_: norm_type must be > 0 or inf; got 0"),
+    (lambda ps: rv.optim.clip_grad_norm_(ps, 1.0, norm_type=-math.inf), ValueError,
+     "clip_grad_norm_: norm_type must be a finite number > 0 or inf; got -inf"),
+    (lambda ps: rv.optim.clip_grad_norm_(ps, 1.0, norm_type=True), TypeError,
+     "clip_grad_norm_: norm_type must be a number > 0 or inf; got True"),
+    (lambda ps: rv.optim.clip_grad_norm_(ps, "1"), TypeError, "clip_grad_norm_: max_norm must be a number ≥ 0; got '1'"),
     (lambda ps: rv.optim.clip_grad_norm_([1.0], 1.0), TypeError,
      r"clip_grad_norm_: item 0 of params must be a Tensor or a \(name, Tensor\) pair; got float"),
-    (lambda ps: rv.optim.clip_grad_value_(ps, -0.5), ValueError, "clip_grad_value_: clip_value must be ≥ 0; got -0.5"),
-    (lambda ps: rv.optim.clip_grad_value_(ps, float("nan")), ValueError, "clip_value must be a finite number"),
+    (lambda ps: rv.optim.clip_grad_value_(ps, -0.5), ValueError,
+     "clip_grad_value_: clip_value must be ≥ 0 or inf; got -0.5"),
+    (lambda ps: rv.optim.clip_grad_value_(ps, float("nan")), ValueError,
+     "clip_grad_value_: clip_value must be a finite number ≥ 0 or inf; got nan"),
+    (lambda ps: rv.optim.clip_grad_value_(ps, None), TypeError,
+     "clip_grad_value_: clip_value must be a number ≥ 0 or inf; got None"),
 ])
 def test_clipping_arguments_are_checked(call, error, message):
     ours, _ = grads_pair()

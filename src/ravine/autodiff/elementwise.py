@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from .._checks import check_number
 from .reductions import sum_to
 from .tensor import Op, Tensor, apply, as_tensor, pair
 
@@ -390,8 +391,11 @@ def power(a, exponent):
         return exp(mul(exponent, log(as_tensor(a) if not isinstance(a, Tensor) else a)))
     if isinstance(exponent, np.generic):
         exponent = exponent.item()  # a NumPy scalar is a number here, never a dtype to promote to
-    if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
-        raise TypeError(f"power: exponent must be a number or a Tensor; got {type(exponent).__name__}")
+    try:  # the value itself is kept: an int exponent stays an int (x ** 2 on an int array)
+        check_number("exponent", exponent, owner="power")
+    except (TypeError, ValueError) as error:
+        head, sep, tail = str(error).partition("; got ")
+        raise type(error)(f"{head} or a Tensor{sep}{tail}") from None
     return _unary(Pow(exponent), a, lambda x: x ** exponent)
 
 

@@ -8,9 +8,9 @@ command-line flags (flags win). Every error names the option (``--lr``) or the c
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field, fields
 
+from .._checks import check_choice, check_int, check_number
 from ..autodiff.activations import ACTIVATIONS as _REGISTRY
 from ..data import DATASETS
 from ..nn.init import INITIALIZERS
@@ -92,43 +92,44 @@ class TrainConfig:
 
     # --- checking ------------------------------------------------------------------------------
     def validate(self, source: str = "") -> "TrainConfig":
-        """Check every value; raise ValueError naming the option. Returns self."""
+        """Check every value; raise ValueError (TypeError for a value of the wrong kind) naming
+        the option, as ``"<source>: --lr must be > 0; got -1"``. Returns self."""
         where = f"{source}: " if source else ""
+        owner = source or None
 
-        def bad(key: str, expected: str, value) -> ValueError:
-            return ValueError(f"{where}--{key.replace('_', '-')} must be {expected}; got {value!r}")
+        def option(key: str) -> str:
+            return f"--{key.replace('_', '-')}"
+
+        def bad(key: str, expected: str, value, error=ValueError) -> Exception:
+            """The family's wording, for the checks it has no words for."""
+            return error(f"{where}{option(key)} must be {expected}; got {value!r}")
 
         def number(key, low=None, high=None, low_open=False, high_open=False, optional=False):
             value = getattr(self, key)
-            if value is None and optional:
+            if value is None and optional:  # off: a config file leaves the key out
                 return
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise bad(key, "a finite number", value)
-            if low is not None and (value < low or (low_open and value == low)):
-                raise bad(key, f"{'>' if low_open else '≥'} {low:g}", value)
-            if high is not None and (value > high or (high_open and value == high)):
-                raise bad(key, f"{'<' if high_open else '≤'} {high:g}", value)
-            setattr(self, key, float(value))
+            setattr(self, key, check_number(option(key), value, low=low, high=high, low_open=low_open,
+                                            high_open=high_open, owner=owner))
 
         def integer(key, low, optional=False):
             value = getattr(self, key)
             if value is None and optional:
                 return
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise bad(key, f"an integer ≥ {low}", value)
+            setattr(self, key, check_int(option(key), value, minimum=low, owner=owner))
 
         def flag(key):
+            # TOML's spelling, not Python's: a config file says true or false
             if not isinstance(getattr(self, key), bool):
-                raise bad(key, "true or false", getattr(self, key))
+                raise bad(key, "true or false", getattr(self, key), TypeError)
 
         def choice(key, options):
-            if getattr(self, key) not in options:
-                raise bad(key, "one of " + ", ".join(options), getattr(self, key))
+            check_choice(option(key), getattr(self, key), options, owner=owner)
 
         if not isinstance(self.data, str) or not self.data:
             raise bad("data", f"a data set ({', '.join(DATASETS)}) or a file path", self.data)
-        if self.label_column is not None and not isinstance(self.label_column, (str, int)):
-            raise bad("label_column", "a column name or index", self.label_column)
+        if self.label_column is not None and (isinstance(self.label_column, bool)
+                                              or not isinstance(self.label_column, (str, int))):
+            raise bad("label_column", "a column name or index", self.label_column, TypeError)
         choice("task", TASKS)
         number("valid", 0.0, 1.0, high_open=True)
         number("test", 0.0, 1.0, high_open=True)
@@ -136,9 +137,10 @@ class TrainConfig:
             raise ValueError(f"{where}--valid + --test must be < 1 (something must be left to train "
                              f"on); got {self.valid:g} + {self.test:g}")
         flag("standardize")
-        if not isinstance(self.hidden, list) or any(
-                isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
-            raise bad("hidden", "a list of positive integers such as 100,100", self.hidden)
+        if not isinstance(self.hidden, list):
+            raise bad("hidden", "a list of positive integers such as 100,100", self.hidden, TypeError)
+        for i, size in enumerate(self.hidden):
+            check_int(f"{option('hidden')}[{i}]", size, minimum=1, owner=owner)
         choice("activation", ACTIVATIONS)
         if not isinstance(self.init, str) or not (self.init in INITIALIZERS or self.init.startswith("constant:")):
             raise bad("init", "one of " + ", ".join([*INITIALIZERS, "constant:<value>"]), self.init)

@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from ._args import float_dtype
+from .._checks import check_int, check_optional
 from .._chunks import first_non_finite
 from .._npz import NUMERIC_AND_TEXT, NpzError, read_npy_header, read_npz
 from .dataset import Dataset
@@ -84,10 +85,8 @@ def load_npy(path, label_column=None, dtype="float32", task=None) -> Dataset:
             raise DataError(f"label_column {label_column!r}: a .npy file has no column names; "
                             f"give an integer index", path=p)
         label_column = int(text)  # "2" from a command line
-    if isinstance(label_column, (bool, np.bool_)) or not (
-            label_column is None or isinstance(label_column, (int, np.integer))):
-        raise TypeError(f"label_column must be an integer index or None; got "
-                        f"{type(label_column).__name__} {label_column!r}")
+    label_column = check_optional(check_int, "label_column", label_column,
+                                  hint="a 0-based column index")
     data = _load_npy_array(p)
     _numeric(data, p, "the array")
     if data.ndim != 2 or data.shape[1] < 2:

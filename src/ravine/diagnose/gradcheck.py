@@ -48,8 +48,8 @@ from .._checks import check_flag, check_int, check_number, check_optional, check
 from .._random import as_generator
 from ..autodiff.backprop import grad
 from ..autodiff.mode import enable_grad, no_grad
+from ..autodiff.params import named_params
 from ..autodiff.tensor import Tensor
-from ..nn.module import Module
 
 __all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow"]
 
@@ -145,40 +145,15 @@ class GradcheckError(AssertionError):
 # --- input validation ----------------------------------------------------------------------------
 
 def _named_tensors(params, eps: float) -> list[tuple[str, Tensor]]:
-    """(name, Tensor) pairs from a Module, a dict, a Tensor, or a sequence of Tensors/pairs."""
-    if isinstance(params, Module):
-        items = list(params.named_parameters())
-    elif isinstance(params, Tensor):
-        items = [("params[0]", params)]
-    elif isinstance(params, dict):
-        items = []
-        for key, value in params.items():
-            if not isinstance(key, str):
-                raise TypeError(f"gradcheck: params keys must be parameter names (str); got {key!r}")
-            items.append((key, value))
-    elif isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
-        raise TypeError(
-            f"gradcheck: params must be a Module, a dict name → Tensor, or a list of Tensors or "
-            f"(name, Tensor) pairs; got {type(params).__name__}"
-        )
-    else:
-        items = []
-        for i, item in enumerate(params):
-            if isinstance(item, Tensor):
-                items.append((f"params[{i}]", item))
-            elif isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
-                items.append((item[0], item[1]))
-            else:
-                raise TypeError(f"gradcheck: params[{i}] must be a Tensor or a (name, Tensor) pair; "
-                                f"got {type(item).__name__}")
+    """(name, Tensor) pairs (``named_params`` reads every form), checked for what a gradient check
+    needs: unique names, distinct float64 leaves that require grad and can be written."""
+    items = named_params(params, owner="gradcheck")
     if not items:
         raise ValueError("gradcheck: params is empty; there is nothing to check")
 
     seen_names: dict[str, int] = {}
     seen_tensors: dict[int, str] = {}
     for name, t in items:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"gradcheck: parameter {name} must be a Tensor; got {type(t).__name__}")
         if name in seen_names:
             raise ValueError(f"gradcheck: two parameters are named {name}; names must be unique")
         if id(t) in seen_tensors:
@@ -287,8 +262,9 @@ def gradcheck(loss_fn, params, eps: float = 1e-6, rtol: float = 1e-5, atol: floa
 
     ``loss_fn``: a function of no arguments returning a scalar Tensor computed from ``params``
     (a fixed batch; deterministic — no dropout drawing fresh masks).
-    ``params``: a ``Module`` (its named parameters), a dict name → Tensor, or a list of Tensors
-    (named ``params[i]``) or of (name, Tensor) pairs; leaf float64 Tensors requiring grad.
+    ``params``: a ``Module`` (its named parameters), a dict name → Tensor, a Tensor, or a list
+    of Tensors (named ``params[i]``, or by the names ``model.parameters()`` carries) or of
+    (name, Tensor) pairs — any form ``named_params`` reads; leaf float64 Tensors requiring grad.
 
     The analytic gradient is ``rv.grad(loss_fn(), params)``. For each checked entry θᵢ the
     numerical derivative is

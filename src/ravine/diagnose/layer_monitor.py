@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_choice, check_optional, check_positive
+from .._checks import check_choice, check_int, check_optional, check_positive
 from ..autodiff.activations import ACTIVATIONS
 from ..autodiff.mode import no_grad
 from ..nn.layers import activation_name
@@ -92,9 +92,8 @@ class LayerMonitor(Callback):
     """Records per-layer gradient norms, weight norms, update ratios and saturation every N updates."""
 
     def __init__(self, every: int = 10, thresholds: dict | None = None):
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"LayerMonitor: every must be a positive integer; got {every!r}")
-        self.every, self.thresholds = every, check_thresholds(thresholds)
+        self.every = check_int("every", every, minimum=1, owner="LayerMonitor")
+        self.thresholds = check_thresholds(thresholds)
         self.rows: list[dict] = []
         self._before = None
 

@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._checks import check_int
 from .._random import as_generator
 from ..autodiff.mode import no_grad
 from ..autodiff.tensor import Tensor
@@ -117,15 +117,14 @@ def hidden_layers(model: Module) -> list[_HiddenLayer]:
     return layers
 
 
-def _layer(model: Module, layer) -> _HiddenLayer:
+def _layer(model: Module, layer, owner: str) -> _HiddenLayer:
     layers = hidden_layers(model)
     if not layers:
         raise ValueError("model has no hidden layer: there are no hidden units to permute")
-    if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, numbers.Integral) \
-            or not 0 <= layer < len(layers):
-        raise ValueError(f"layer must be the 0-based index of a hidden layer, an int in "
-                         f"[0, {len(layers)}); got {layer!r}")
-    return layers[int(layer)]
+    n = len(layers)
+    index = check_int("layer", layer, minimum=0, maximum=n - 1, owner=owner,
+                      hint=f"a 0-based index: the model has {n} hidden layer{'s' if n != 1 else ''}")
+    return layers[index]
 
 
 def _check_permutation(permutation, n: int) -> np.ndarray:
@@ -176,10 +175,10 @@ def permute_hidden_units(model: Module, layer: int, permutation) -> Module:
         twin = permute_hidden_units(model, 0, np.random.default_rng(0).permutation(6))
         np.abs(twin(X).data - model(X).data).max()      # 0 up to rounding (~1e-16 in float64)
     """
-    hidden = _layer(model, layer)
+    hidden = _layer(model, layer, "permute_hidden_units")
     perm = _check_permutation(permutation, hidden.units)
     new = copy.deepcopy(model)
-    target = _layer(new, layer)
+    target = _layer(new, layer, "permute_hidden_units")
     for array in _per_unit_arrays(target):
         array[...] = array[perm]
     out_weight = target.following.weight.data
@@ -211,9 +210,9 @@ def average_over_permutations(model: Module, layer: int) -> Module:
         blob = average_over_permutations(model, 0)
         blob[0].weight.data          # six equal rows
     """
-    _layer(model, layer)  # validate before copying
+    _layer(model, layer, "average_over_permutations")  # validate before copying
     new = copy.deepcopy(model)
-    target = _layer(new, layer)
+    target = _layer(new, layer, "average_over_permutations")
     for array in _per_unit_arrays(target):
         array[...] = array.mean(axis=0, keepdims=True)
     out_weight = target.following.weight.data
@@ -330,7 +329,7 @@ def symmetry_report(model: Module, X, y, loss="cross_entropy", layer: int = 0,
     else:
         raise TypeError(f"loss must be a name ({', '.join(losses.LOSSES)}), an rv.nn.losses.Loss or a "
                         f"function; got {type(loss).__name__}")
-    hidden = _layer(model, layer)
+    hidden = _layer(model, layer, "symmetry_report")
     n = hidden.units
     perm = _random_permutation(n, seed)
     outputs = model_outputs(model, X)

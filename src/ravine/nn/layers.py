@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_int
 from ..autodiff.activations import ACTIVATIONS as REGISTRY, get as get_activation
 from ..autodiff.linalg import Linear as LinearOp
 from ..autodiff.tensor import Tensor, apply, as_tensor, resolve_dtype
@@ -27,10 +28,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init="glorot_uniform", seed=None, dtype="float32"):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Linear: {name} must be a positive integer; got {value!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = check_int("in_features", in_features, minimum=1, owner="Linear")
+        self.out_features = check_int("out_features", out_features, minimum=1, owner="Linear")
         dtype = resolve_dtype(dtype)
         shape = (self.out_features, self.in_features)
         weight = initializers.get(init)(shape, rng=initializers.as_generator(seed), dtype=dtype)

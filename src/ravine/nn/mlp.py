@@ -22,6 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .._checks import check_flag, check_int
 from ..autodiff.linalg import Dense
 from ..autodiff.tensor import apply, resolve_dtype
 from . import init as initializers
@@ -33,16 +34,11 @@ from .module import as_input, pack_parameters
 
 
 def _hidden_sizes(hidden) -> tuple[int, ...]:
-    if isinstance(hidden, (int, np.integer)):
-        sizes = (hidden,)
-    elif isinstance(hidden, (list, tuple, range, np.ndarray)):
-        sizes = tuple(hidden)
-    else:
+    if isinstance(hidden, (int, np.integer, np.bool_)):
+        return (check_int("hidden", hidden, minimum=1, owner="MLP"),)
+    if not isinstance(hidden, (list, tuple, range, np.ndarray)):
         raise TypeError(f"MLP: hidden must be an int or a sequence of ints; got {hidden!r}")
-    for size in sizes:
-        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
-            raise ValueError(f"MLP: hidden sizes must be positive integers; got {hidden!r}")
-    return tuple(int(s) for s in sizes)
+    return tuple(check_int(f"hidden[{i}]", size, minimum=1, owner="MLP") for i, size in enumerate(hidden))
 
 
 def _fused_steps(modules: list) -> list[tuple]:
@@ -86,8 +82,7 @@ class MLP(Sequential):
                  batchnorm: bool = False, dropout: float = 0.0):
         sizes = _hidden_sizes(hidden)
         self_dtype = resolve_dtype(dtype)
-        if not isinstance(batchnorm, (bool, np.bool_)):
-            raise TypeError(f"MLP: batchnorm must be True or False; got {batchnorm!r}")
+        batchnorm = check_flag("batchnorm", batchnorm, owner="MLP")
         dropout = check_dropout_rate(dropout, owner="MLP", name="dropout")
         rng = initializers.as_generator(seed)
         widths = (in_features, *sizes, out_features)

@@ -15,15 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_number
+from ..autodiff.params import named_params
 from ..autodiff.tensor import Tensor, constant
-from .module import Module, Parameter
+from .module import Parameter
 
 
-def _weights(model_or_params) -> list[Tensor]:
-    if isinstance(model_or_params, Module):
-        return [p for p in model_or_params.parameters() if p.regularize]
-    params = list(model_or_params)
-    return [p for p in params if not isinstance(p, Parameter) or p.regularize]
+def _weights(model_or_params, owner: str) -> list[Tensor]:
+    """The penalized Tensors: a Parameter if it is marked ``regularize`` (weights, not biases),
+    any other Tensor always; ``model_or_params`` is any form ``named_params`` reads."""
+    pairs = named_params(model_or_params, owner=owner, what="model_or_params")
+    return [p for _, p in pairs if not isinstance(p, Parameter) or p.regularize]
 
 
 class _Penalty:
@@ -37,7 +38,7 @@ class _Penalty:
 
     def __call__(self, model_or_params) -> Tensor:
         """λ Ω over the weights of a Module (or of a list of parameters)."""
-        weights = _weights(model_or_params)
+        weights = _weights(model_or_params, type(self).__name__)
         if not weights:
             return constant(np.zeros((), dtype=np.float32))
         if self.strength == 0.0:

@@ -22,9 +22,11 @@ Example::
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
+from .._checks import check_number
 from ..autodiff.params import named_params
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -35,13 +37,16 @@ def _grads(params, fn: str) -> list[np.ndarray]:
     return [p.grad.data for _, p in named_params(params, owner=fn) if p.grad is not None]
 
 
-def _number(value, name: str, fn: str, allow_inf: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{fn}: {name} must be a number; got {value!r}")
-    value = float(value)
-    if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise ValueError(f"{fn}: {name} must be a finite number; got {value}")
-    return value
+def _number_or_inf(name: str, value, fn: str, **bounds) -> float:
+    """``check_number``, letting +inf through too (an ∞-norm; no clipping); its errors say so."""
+    if not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real) \
+            and value == math.inf:
+        return math.inf
+    try:
+        return check_number(name, value, owner=fn, **bounds)
+    except (TypeError, ValueError) as error:
+        head, sep, tail = str(error).partition("; got ")
+        raise type(error)(f"{head} or inf{sep}{tail}") from None
 
 
 def clip_grad_norm_(params, max_norm: float, norm_type: float = 2.0,
@@ -58,12 +63,8 @@ def clip_grad_norm_(params, max_norm: float, norm_type: float = 2.0,
         total = clip_grad_norm_(model.parameters(), max_norm=5.0)
     """
     fn = "clip_grad_norm_"
-    max_norm = _number(max_norm, "max_norm", fn)
-    if max_norm < 0:
-        raise ValueError(f"{fn}: max_norm must be ≥ 0; got {max_norm}")
-    p = _number(norm_type, "norm_type", fn, allow_inf=True)
-    if not p > 0:
-        raise ValueError(f"{fn}: norm_type must be > 0 or inf; got {norm_type!r}")
+    max_norm = check_number("max_norm", max_norm, low=0.0, owner=fn)
+    p = _number_or_inf("norm_type", norm_type, fn, low=0.0, low_open=True)
     grads = _grads(params, fn)
     if not grads:
         return 0.0
@@ -95,8 +96,6 @@ def clip_grad_value_(params, clip_value: float) -> None:
         clip_grad_value_(model, 0.5)
     """
     fn = "clip_grad_value_"
-    clip_value = _number(clip_value, "clip_value", fn, allow_inf=True)
-    if clip_value < 0:
-        raise ValueError(f"{fn}: clip_value must be ≥ 0; got {clip_value}")
+    clip_value = _number_or_inf("clip_value", clip_value, fn, low=0.0)
     for g in _grads(params, fn):
         np.clip(g, -clip_value, clip_value, out=g)
