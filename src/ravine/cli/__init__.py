@@ -10,12 +10,13 @@ import argparse
 import os
 import sys
 
-from . import (diagnose_command, evaluate_command, gradcheck_command, landscape_command, playground_command,
-               predict_command, runs_command, train_command)
+from . import (diagnose_command, evaluate_command, gradcheck_command, landscape_command, lr_find_command,
+               playground_command, predict_command, runs_command, search_command, train_command)
 
 COMMANDS = {"train": train_command, "evaluate": evaluate_command, "predict": predict_command,
             "runs": runs_command, "gradcheck": gradcheck_command, "diagnose": diagnose_command,
-            "landscape": landscape_command, "playground": playground_command}
+            "landscape": landscape_command, "playground": playground_command, "search": search_command,
+            "lr-find": lr_find_command}
 
 
 class _Parser(argparse.ArgumentParser):
