@@ -23,3 +23,34 @@ def torch_activations() -> dict:
     return {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
             "softplus": torch.nn.functional.softplus, "elu": torch.nn.functional.elu,
             "identity": lambda a: a}
+
+
+def torch_twin(model):
+    """A ``torch.nn.Sequential`` computing the same function as a plain ravine ``MLP`` (float64),
+    with its weights copied; the parameters are named alike ("0.weight", ...)."""
+    import torch
+
+    activation = torch_activations()[model.activation]
+    linears = model.linear_layers()
+    layers = []
+    for k, linear in enumerate(linears):
+        t = torch.nn.Linear(linear.in_features, linear.out_features, dtype=torch.float64)
+        with torch.no_grad():
+            t.weight.copy_(torch.from_numpy(linear.weight.data))
+            t.bias.copy_(torch.from_numpy(linear.bias.data))
+        layers.append(t)
+        if k < len(linears) - 1:
+            layers.append(_module_of(activation))
+    reference = torch.nn.Sequential(*layers)
+    assert [n for n, _ in model.named_parameters()] == [n for n, _ in reference.named_parameters()]
+    return reference
+
+
+def _module_of(fn):
+    import torch
+
+    class Apply(torch.nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    return Apply()

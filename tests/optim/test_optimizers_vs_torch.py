@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import ravine as rv
-from helpers.oracle import rel_err
+from helpers.oracle import rel_err, torch_twin
 from ravine.nn import functional as F
 
 RTOL = 1e-10
@@ -22,19 +22,7 @@ BATCH = 4
 
 def make_models(activation="tanh"):
     model = rv.nn.MLP(5, [7, 6], 3, activation=activation, seed=0, dtype="float64")
-    act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[activation]
-    layers = []
-    for k, linear in enumerate(model.linear_layers()):
-        t = torch.nn.Linear(linear.in_features, linear.out_features, dtype=torch.float64)
-        with torch.no_grad():
-            t.weight.copy_(torch.from_numpy(linear.weight.data))
-            t.bias.copy_(torch.from_numpy(linear.bias.data))
-        layers.append(t)
-        if k < len(model.linear_layers()) - 1:
-            layers.append(act())
-    reference = torch.nn.Sequential(*layers)
-    assert [n for n, _ in model.named_parameters()] == [n for n, _ in reference.named_parameters()]
-    return model, reference
+    return model, torch_twin(model)
 
 
 def make_data(n=20, seed=1):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ravine as rv
-from helpers.oracle import rel_err
+from helpers.oracle import rel_err, torch_twin
 
 RTOL = 1e-10
 
@@ -122,16 +122,7 @@ def test_run_and_set_arguments_are_checked():
 
 def _twins(activation="tanh"):
     model = rv.nn.MLP(4, [7, 5], 3, activation=activation, seed=2, dtype="float64")
-    layers = []
-    for k, linear in enumerate(model.linear_layers()):
-        t = torch.nn.Linear(linear.in_features, linear.out_features, dtype=torch.float64)
-        with torch.no_grad():
-            t.weight.copy_(torch.from_numpy(linear.weight.data))
-            t.bias.copy_(torch.from_numpy(linear.bias.data))
-        layers.append(t)
-        if k < len(model.linear_layers()) - 1:
-            layers.append({"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[activation]())
-    return model, torch.nn.Sequential(*layers)
+    return model, torch_twin(model)
 
 
 def _assert_same_weights(model, reference, when):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn import L1, L2, losses
+from ..train.steps import objective as training_objective
 from ..runs import LoadedModel, RunFolder
 from .build import Splits, load_splits
 from .config import TrainConfig
@@ -37,13 +38,7 @@ class FinishedRun:
         targets = loss.targets(y, len(X), model.out_features, model.dtype, "evaluation")
         penalties = [r for r in (L1(config.l1), L2(config.l2)) if r.strength > 0]
 
-        def loss_fn():
-            total = loss(model(X), targets)
-            for penalty in penalties:
-                total = total + penalty(model)
-            return total
-
-        return loss_fn
+        return lambda: training_objective(model, loss, penalties, model(X), targets)[1]
 
 
 def open_finished_run(path) -> FinishedRun:

@@ -22,6 +22,7 @@ import numpy as np
 from ..nn import L1, L2, MLP, losses
 from ..optim import SGD, AdaGrad, Adam, AdamW, Newton, RMSProp, decay_groups, schedules
 from ..train import Trainer
+from ..train.steps import objective as training_objective
 from . import views
 from .data2d import Points, feature_matrix, generate, parse_csv, split_mask
 from .protocol import NEWTON_PARAMETERS, ProtocolError, validate_config
@@ -309,16 +310,10 @@ class Lab:
 
     def objective_fn(self, X, y, penalized: bool = True):
         """A loss_fn: the training objective (data loss + penalties) of the model on (X, y)."""
-        model, loss = self.model, losses.get("mse" if self.regression else "cross_entropy")
+        model, loss = self.model, losses.for_task("regression" if self.regression else "classification")
         regs = self.trainer.regularizers if penalized else []
 
-        def loss_fn():
-            total = loss(model(X), y)
-            for reg in regs:
-                total = total + reg(model)
-            return total
-
-        return loss_fn
+        return lambda: training_objective(model, loss, regs, model(X), y)[1]
 
     def snapshot(self) -> None:
         """Keep the current weights for the trajectory (called once per frame)."""
