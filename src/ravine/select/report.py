@@ -28,17 +28,55 @@ def sort_key(row: dict, metric: str):
     return (_score(row, metric), row["index"])
 
 
-def table_rows(rows: list[dict], names: list[str], metric: str) -> list[dict]:
-    """One dict per trial (rank, trial, status, params…, seed, epochs, val_loss, val_error)."""
+def rerun_summary(reruns: list[dict], metric: str) -> dict:
+    """{trial index: {"mean", "std", "n"}} of the finished re-runs' validation ``metric``.
+
+    ``std`` is the sample standard deviation (ddof 1; 0 for a single re-run); a trial whose
+    re-runs all failed has mean inf."""
+    values: dict = {}
+    for rerun in reruns:
+        values.setdefault(rerun["index"], [])
+        value = rerun["metrics"].get(metric) if rerun["status"] == "finished" else None
+        if value is not None and math.isfinite(value):
+            values[rerun["index"]].append(float(value))
+    out = {}
+    for index, xs in values.items():
+        n = len(xs)
+        mean = sum(xs) / n if n else math.inf
+        std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else 0.0
+        out[index] = {"mean": mean, "std": std, "n": n}
+    return out
+
+
+def mean_std_text(summary: dict) -> str:
+    """``0.0412 ± 0.0031`` (or "" when there is no finished re-run)."""
+    if not summary or not summary["n"]:
+        return ""
+    return f"{summary['mean']:.6g} ± {summary['std']:.2g}"
+
+
+def table_rows(rows: list[dict], names: list[str], metric: str, rounds: bool = False,
+               reruns: dict | None = None) -> list[dict]:
+    """One dict per trial (rank, trial, status, params…, seed, epochs, val_loss, val_error).
+
+    ``rounds``: add each trial's refine ``round`` (after ``status``); ``reruns`` (from
+    ``rerun_summary``): add ``rerun_<metric>`` (mean ± std over the re-runs' seeds, empty for a trial
+    not re-run) and ``reruns`` (how many finished). Rows stay sorted by the single run's metric."""
     out = []
     for rank, row in enumerate(sorted(rows, key=lambda r: sort_key(r, metric)), start=1):
         item = {"rank": rank, "trial": row["index"], "status": row["status"]}
+        if rounds:
+            item["round"] = row.get("round", 0)
         item.update({name: row["params"].get(name) for name in names})
         item["seed"] = row["seed"]
         item["epochs"] = row["epochs"]
         for key in ("val_loss", "val_error"):
             value = row["metrics"].get(key)
             item[key] = "" if value is None else f"{value:.6g}"
+        if reruns is not None:
+            summary = reruns.get(row["index"])
+            item[f"rerun_{metric}"] = mean_std_text(summary)
+            item["reruns"] = "" if summary is None else summary["n"]
         out.append(item)
     return out
 

@@ -12,6 +12,14 @@ Tables:
   rows — with its params, seed, status (queued | running | finished | failed | pruned), attempts,
   epochs trained, per-epoch curve, metrics, duration, worker and traceback.
 - ``tests``: the test-set evaluation of the chosen configuration; at most one row, ever.
+- ``trials.round``: the refine round a trial belongs to (0: the first round); ``rounds``: each
+  round's space (digest, JSON, first trial index, size), so a resumed search checks that the
+  refined space it recomputes is the one it ran.
+- ``reruns``: the re-runs of the best configurations with other training seeds (trial index,
+  rep, seed, status, attempts, epochs, curve, metrics, …), UNIQUE per (trial, rep).
+
+A store from before ``round``/``rounds``/``reruns`` existed is migrated when opened (the column
+is added with the default 0, the tables created empty): its trials were all of round 0.
 
 A trial still ``running`` when a search starts again is stale (its coordinator died):
 ``requeue_interrupted`` puts it back in the queue; the attempt it used stays counted.
@@ -57,7 +65,30 @@ CREATE TABLE IF NOT EXISTS trials (
     duration REAL NOT NULL DEFAULT 0,
     worker TEXT,
     traceback TEXT,
+    round INTEGER NOT NULL DEFAULT 0,
     UNIQUE (search, idx)
+);
+CREATE TABLE IF NOT EXISTS rounds (
+    round INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL,
+    first INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    space TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reruns (
+    idx INTEGER NOT NULL,
+    rep INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued'
+        CHECK (status IN ('queued', 'running', 'finished', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    epochs INTEGER NOT NULL DEFAULT 0,
+    curve TEXT NOT NULL DEFAULT '[]',
+    metrics TEXT NOT NULL DEFAULT '{}',
+    duration REAL NOT NULL DEFAULT 0,
+    worker TEXT,
+    traceback TEXT,
+    UNIQUE (idx, rep)
 );
 CREATE TABLE IF NOT EXISTS tests (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -95,6 +126,17 @@ class TrialStore:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store written before the ``round`` column existed up to date (its trials: round 0)."""
+        columns = {row["name"] for row in self.conn.execute("PRAGMA table_info(trials)")}
+        if "round" not in columns:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                columns = {row["name"] for row in self.conn.execute("PRAGMA table_info(trials)")}
+                if "round" not in columns:
+                    self.conn.execute("ALTER TABLE trials ADD COLUMN round INTEGER NOT NULL DEFAULT 0")
 
     @classmethod
     def open_existing(cls, path) -> "TrialStore":
@@ -149,16 +191,64 @@ class TrialStore:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute("DELETE FROM trials")
             self.conn.execute("DELETE FROM tests")
+            self.conn.execute("DELETE FROM reruns")
+            self.conn.execute("DELETE FROM rounds")
             self.conn.execute("DELETE FROM search")
             self.conn.execute("INSERT INTO search (id, digest, settings, created) VALUES (1, ?, ?, ?)",
                               (digest, _json(settings), time.time()))
         return False
 
     # --- trials -------------------------------------------------------------------------------
-    def add(self, index: int, params: dict, seed: int) -> None:
-        """Queue trial ``index`` (nothing happens if it is already there)."""
-        self._write("INSERT OR IGNORE INTO trials (search, idx, params, seed) VALUES (1, ?, ?, ?)",
-                    (int(index), _json(params), int(seed)))
+    def add(self, index: int, params: dict, seed: int, round: int = 0) -> None:
+        """Queue trial ``index`` of refine round ``round`` (nothing happens if it is already there)."""
+        self._write("INSERT OR IGNORE INTO trials (search, idx, params, seed, round) VALUES (1, ?, ?, ?, ?)",
+                    (int(index), _json(params), int(seed), int(round)))
+
+    # --- rounds -------------------------------------------------------------------------------
+    def add_round(self, round: int, digest: str, first: int, size: int, space: dict) -> dict:
+        """Record refine round ``round``'s space (kept if already there); returns the stored round."""
+        self._write("INSERT OR IGNORE INTO rounds (round, digest, first, size, space) VALUES (?, ?, ?, ?, ?)",
+                    (int(round), str(digest), int(first), int(size), _json(space)))
+        return [r for r in self.rounds() if r["round"] == int(round)][0]
+
+    def rounds(self) -> list[dict]:
+        """Every recorded round (round, digest, first, size, space), by round."""
+        return [{"round": r["round"], "digest": r["digest"], "first": r["first"], "size": r["size"],
+                 "space": json.loads(r["space"])}
+                for r in self.conn.execute("SELECT * FROM rounds ORDER BY round")]
+
+    # --- reruns -------------------------------------------------------------------------------
+    def add_rerun(self, index: int, rep: int, seed: int) -> None:
+        """Queue re-run ``rep`` of trial ``index``'s configuration with training seed ``seed`` (idempotent)."""
+        self._write("INSERT OR IGNORE INTO reruns (idx, rep, seed) VALUES (?, ?, ?)", (int(index), int(rep), int(seed)))
+
+    def _update_rerun(self, index: int, rep: int, sql: str, args=()) -> None:
+        cursor = self._write(f"UPDATE reruns SET {sql} WHERE idx = ? AND rep = ?", (*args, int(index), int(rep)))
+        if cursor.rowcount != 1:
+            raise KeyError(f"re-run {rep} of trial {index} is not in the store {self.path}")
+
+    def start_rerun(self, index: int, rep: int, worker: str | None = None) -> None:
+        self._update_rerun(index, rep, "status = 'running', attempts = attempts + 1, worker = ?", (worker,))
+
+    def record_rerun(self, index: int, rep: int, epochs: int, curve: list, metrics: dict, duration: float,
+                     worker: str | None = None) -> None:
+        self._update_rerun(index, rep, "status = 'finished', epochs = ?, curve = ?, metrics = ?, "
+                           "duration = duration + ?, worker = COALESCE(?, worker), traceback = NULL",
+                           (int(epochs), _json(curve), _json(metrics), float(duration), worker))
+
+    def fail_rerun(self, index: int, rep: int, traceback: str) -> None:
+        self._update_rerun(index, rep, "status = 'failed', traceback = ?", (str(traceback),))
+
+    def reruns(self) -> list[dict]:
+        """Every re-run as a dict (JSON parsed), by (trial index, rep)."""
+        out = []
+        for row in self.conn.execute("SELECT * FROM reruns ORDER BY idx, rep"):
+            item = dict(row)
+            item["index"] = item.pop("idx")
+            for key in ("curve", "metrics"):
+                item[key] = json.loads(item[key])
+            out.append(item)
+        return out
 
     def _update(self, index: int, sql: str, args=()) -> None:
         cursor = self._write(f"UPDATE trials SET {sql} WHERE search = 1 AND idx = ?", (*args, int(index)))
@@ -183,7 +273,9 @@ class TrialStore:
         self._update(index, "status = 'pruned'")
 
     def requeue_interrupted(self) -> int:
-        """Put trials left ``running`` (by a coordinator that died) back in the queue; how many."""
+        """Put trials (and re-runs) left ``running`` (by a coordinator that died) back in the queue;
+        how many trials."""
+        self._write("UPDATE reruns SET status = 'queued' WHERE status = 'running'")
         return self._write("UPDATE trials SET status = 'queued' WHERE status = 'running'").rowcount
 
     def counts(self) -> dict:
