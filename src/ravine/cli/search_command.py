@@ -28,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dask", metavar="ADDRESS", help="run the trials on the Dask scheduler at ADDRESS")
     p.add_argument("--dask-local", type=int, metavar="N", help="start a Dask LocalCluster of N worker processes")
     p.add_argument("--force", action="store_true", help="start a changed search over in its folder")
+    p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
+                   help="a live table (rich), one line per result, or none (default auto: the live "
+                        "table when stdout is a terminal, lines otherwise)")
 
 
 def run(args) -> int:
@@ -43,12 +46,14 @@ def run(args) -> int:
         raise ValueError(f"{path}: no such search file")
     from ..select.search import run_search
 
-    run_search(path, args.out, jobs=args.jobs, dask=args.dask, dask_local=args.dask_local, force=args.force)
+    progress = getattr(args, "progress", "auto")
+    run_search(path, args.out, jobs=args.jobs, dask=args.dask, dask_local=args.dask_local, force=args.force,
+               progress=False if progress == "none" else progress)
     return 0
 
 
 def read(what: str, folder: Path) -> int:
-    from ..select.report import table_rows, table_text
+    from ..select.report import rerun_summary, table_rows, table_text
     from ..select.search import read_search
 
     store = read_search(folder)
@@ -65,7 +70,11 @@ def read(what: str, folder: Path) -> int:
                   + ("not evaluated yet" if store.test() is None else f"evaluated once (trial {store.test()['index']})"))
         elif what == "table":
             names = sorted(settings.get("space", {}).get("dimensions", {}))
-            print(table_text(table_rows(rows, names, metric)))
+            rounds = bool(settings.get("refine_rounds")) or any(r.get("round", 0) for r in rows)
+            reruns = None
+            if settings.get("rerun_top") or store.reruns():
+                reruns = rerun_summary(store.reruns(), metric)
+            print(table_text(table_rows(rows, names, metric, rounds=rounds, reruns=reruns)))
         else:
             best_file = folder / "best" / "config.toml"
             test = store.test()

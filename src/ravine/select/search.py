@@ -129,9 +129,15 @@ def _make_executor(jobs, dask, dask_local, folder, key, data):
 
 
 def run_search(spec_path, folder=None, jobs=None, dask=None, dask_local=None, force=False,
-               out=print, executor=None) -> SearchResult:
+               out=print, executor=None, progress="auto") -> SearchResult:
     """Run (or resume) the search of ``spec_path`` in ``folder``; see the module docstring.
-    ``executor``: an executor already started (tests), instead of jobs/dask/dask_local."""
+    ``executor``: an executor already started (tests), instead of jobs/dask/dask_local.
+    ``progress``: "live" (a rich table refreshed as results arrive, messages above it), "lines"
+    (one plain line per result), False (no per-result lines), or "auto" (live when stdout is a
+    terminal and ``out`` is ``print``, lines otherwise); see ``ravine.select.live``."""
+    from .live import resolve_progress
+
+    mode = resolve_progress(progress, out)
     spec = load_search(spec_path)
     folder = Path(folder) if folder is not None else Path("searches") / Path(spec_path).stem
     _check_executor(jobs, dask, dask_local)
@@ -169,17 +175,36 @@ def run_search(spec_path, folder=None, jobs=None, dask=None, dask_local=None, fo
         done = counts["finished"] + counts["pruned"] + counts["failed"]
         if known:
             out(f"resuming: {done}/{planned} done, {requeued} interrupted trial{'s' if requeued != 1 else ''} re-queued")
+        view = say = refresh = None
+        if mode == "live":
+            from .live import LiveTable
+
+            view = LiveTable(spec.space.names, spec.metric, total=planned)
+            say = view.print
+
+            def refresh():
+                view.update(store.rows(), store.reruns())
         try:
-            runner = _Runner(store, executor, planned, out)
+            if view is not None:
+                refresh()
+                view.start()
+            runner = _Runner(store, executor, planned, say or out, lines=mode == "lines", on_change=refresh)
             finalists = []
             indices = list(plan.trials)
             for r in range(1 + spec.refine_rounds):
                 if r > 0:
-                    indices = _refine_round(spec, plan, store, r, finalists_r, out)
-                finalists_r = _run_round(spec, plan, runner, key, indices, out)
+                    indices = _refine_round(spec, plan, store, r, finalists_r, say or out)
+                    if refresh is not None:
+                        refresh()
+                finalists_r = _run_round(spec, plan, runner, key, indices, say or out)
                 finalists += finalists_r
-            reruns = _reruns(spec, plan, store, runner, key, finalists, out) if spec.rerun_top else None
+            reruns = _reruns(spec, plan, store, runner, key, finalists, say or out) if spec.rerun_top else None
         finally:
+            if view is not None:
+                try:
+                    refresh()  # the final statuses (pruned at the last rung) before it goes
+                finally:
+                    view.stop()
             if own:
                 executor.close()
                 own = False
@@ -311,8 +336,9 @@ class _Runner:
     """Submits tasks (trials and re-runs), at most ``executor.capacity`` at a time, and records
     each result in the store as it is processed; only this process writes the store."""
 
-    def __init__(self, store, executor, n_total: int, out):
+    def __init__(self, store, executor, n_total: int, out, lines: bool = True, on_change=None):
         self.store, self.executor, self.n_total, self.out = store, executor, n_total, out
+        self.lines, self.on_change = lines, on_change  # per-result lines; the live view's refresh
         self.running = {}  # future -> (rep or None, task)
 
     @property
@@ -325,6 +351,8 @@ class _Runner:
         else:
             self.store.start_rerun(task.index, rep)
         self.running[self.executor.submit(task)] = (rep, task)
+        if self.on_change is not None:
+            self.on_change()
 
     def wait(self) -> list:
         """Wait for at least one task; record the finished ones (by trial index); return them
@@ -351,14 +379,18 @@ class _Runner:
                 self.store.record(task.index, result.epochs, result.curve, metrics, result.seconds,
                                   worker=result.worker)
                 counts = self.store.counts()
-                self.out(f"trial {task.index:>3} epoch {result.epochs:>3}: {figures}  "
-                         f"[{counts['finished'] + counts['pruned'] + counts['failed']}/{self.n_total}]")
+                if self.lines:
+                    self.out(f"trial {task.index:>3} epoch {result.epochs:>3}: {figures}  "
+                             f"[{counts['finished'] + counts['pruned'] + counts['failed']}/{self.n_total}]")
             else:
                 self.store.record_rerun(task.index, rep, result.epochs, result.curve, metrics, result.seconds,
                                         worker=result.worker)
-                self.out(f"re-run {rep} of trial {task.index:>3} (seed {task.seed}) epoch {result.epochs:>3}: "
-                         f"{figures}")
+                if self.lines:
+                    self.out(f"re-run {rep} of trial {task.index:>3} (seed {task.seed}) epoch {result.epochs:>3}: "
+                             f"{figures}")
             finished.append((rep, task, True))
+        if self.on_change is not None:
+            self.on_change()
         return finished
 
     def batch(self, tasks: list, reps: list | None = None) -> None:
