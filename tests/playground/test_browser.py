@@ -164,11 +164,17 @@ def test_changing_the_learning_rate_while_training_shows_in_the_lr_curve(page, p
     page.wait_for_function("() => Math.abs(window.playground.frame.lr - 0.1234) < 1e-9")
     step = _state(page, "frame.step")
     assert step > 30  # no reset: the counter went on
+    chart_before = page.locator("canvas#lr-chart").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
     _wait_step(page, step + 20)
-    history = page.evaluate("() => window.playground.lrHistory || null")
+    page.wait_for_timeout(300)
+    history = page.evaluate("() => window.playground.lrHistory")
     page.click("#pause")
-    if history is not None:  # the page keeps the lr curve's points
-        assert any(abs(v - 0.1234) < 1e-9 for v in history)
+    # the lr curve holds the old rate, then the new one
+    assert any(abs(v - 0.01) < 1e-9 for v in history) and abs(history[-1] - 0.1234) < 1e-9
+    chart_after = page.locator("canvas#lr-chart").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+    assert chart_before != chart_after, "the lr chart did not redraw with the new rate"
 
 
 def test_the_eigenvalue_button_shows_a_verdict(page, playground_server):

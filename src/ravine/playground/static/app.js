@@ -9,6 +9,7 @@
   const pg = window.playground = {
     state: null, frame: null, points: null, config: null, ready: false,
     send(message) { return send(message); },
+    get lrHistory() { return hist.lr.slice(); },   // the lr curve's points, as drawn
   };
 
   let hello = null, ws = null, retry = 0, retryTimer = null;
