@@ -2,18 +2,7 @@
 
 from ravine.cli import main
 from ravine.select.search import run_search
-
-SPACE = """
-[search]
-kind = "grid"
-seed = 0
-epochs = 2
-[base]
-data = "digits"
-hidden = [8]
-[space]
-lr = [0.05, 0.1]
-"""
+from helpers.search_spaces import TWO_TRIAL_GRID as SPACE
 
 
 def test_status_table_best(tmp_path, capsys):

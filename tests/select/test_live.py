@@ -9,6 +9,7 @@ from rich.console import Console
 from ravine.select import live
 from ravine.select.live import LiveTable, live_table, resolve_progress
 from ravine.select.search import run_search
+from helpers.search_spaces import TWO_TRIAL_GRID as SPACE
 
 
 def console():
@@ -101,19 +102,6 @@ def test_resolve_progress(monkeypatch):
     assert resolve_progress(False) is False and resolve_progress(None) is False
     with pytest.raises(ValueError, match="progress must be"):
         resolve_progress("bar")
-
-
-SPACE = """
-[search]
-kind = "grid"
-seed = 0
-epochs = 2
-[base]
-data = "digits"
-hidden = [8]
-[space]
-lr = [0.05, 0.1]
-"""
 
 
 def test_a_search_with_the_live_view(tmp_path, monkeypatch):
