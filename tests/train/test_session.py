@@ -84,7 +84,6 @@ def test_an_unbounded_session_runs_as_many_steps_as_asked_and_the_state_is_reada
     session.run(steps=3)
     assert (session.step, session.epoch, session.in_epoch) == (3, 1, True)
     assert len(session.history) == 0            # the epoch is still in progress
-    # the last loss is the loss of the batch just trained on, before its update
     session.run(steps=2)                        # 5 batches of 8: the epoch ends with its last one
     assert (session.step, session.epoch, session.in_epoch) == (5, 1, False)
     assert len(session.history) == 1 and np.isfinite(session.last_loss)

@@ -19,16 +19,18 @@ def predict_output(model, X, batch_size: int = 4096) -> np.ndarray:
     return np.empty((0, getattr(model, "out_features", 0)))
 
 
-def evaluate(model, X, y, loss="cross_entropy") -> dict:
+def evaluate(model, X, y, loss="cross_entropy", checked: bool = False) -> dict:
     """{'loss': mean loss, 'error': fraction misclassified (classification)} of ``model`` on (X, y).
 
-    ``loss``: a name or an ``rv.nn.losses.Loss``; (X, y) as the loss's ``targets`` shapes them.
+    ``loss``: a name or an ``rv.nn.losses.Loss``; (X, y) as the loss's ``targets`` shapes them
+    (``checked=True``: y is so already, as the Trainer's checked validation data are).
     """
     loss = losses.get(loss)
     out = predict_output(model, X)
     if len(X) == 0:
         return {"loss": math.nan, **({"error": math.nan} if loss.task == "classification" else {})}
-    y = loss.targets(y, len(X), out.shape[1], out.dtype, "evaluation")
+    if not checked:
+        y = loss.targets(y, len(X), out.shape[1], out.dtype, "evaluation")
     with no_grad():
         result = {"loss": loss(out, y).item()}
     wrong = loss.errors(out, y)

@@ -176,4 +176,4 @@ class Trainer:
         """{'loss': mean loss, 'error': classification error (classification only)} on (X, y)."""
         if not checked:
             X, y = self.check_data(X, y, "evaluation")
-        return evaluate(self.model, X, y, self.loss)
+        return evaluate(self.model, X, y, self.loss, checked=True)
